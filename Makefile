@@ -1,0 +1,111 @@
+# pg_logship -- WAL archiving, restore, retention and lag monitoring inside PostgreSQL.
+#
+#   make demo    primary + two standbys archiving into one shared archive, failover, verify
+#   make test    unit tests, pg_regress and TAP tests against real servers
+#   make bench   side-by-side benchmarks (see README)
+#
+# Both demo and test install what they need first (scripts/deps.sh). When run as root, the
+# PostgreSQL servers run as an unprivileged user (scripts/as-pg-user.sh).
+
+EXTENSION = pg_logship
+MODULE_big = pg_logship
+# The install script is assembled from sql/parts/*.sql (one file per feature, in name order);
+# upgrade scripts (pg_logship--A--B.sql) are kept as written.
+DATA_built = sql/pg_logship--1.0.sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/pg_logship--*--*.sql))
+PGFILEDESC = "pg_logship - WAL archiving, restore, retention and lag views"
+
+PG_CONFIG ?= pg_config
+
+CORE_SRCS = $(wildcard src/core/*.cpp)
+CORE_OBJS = $(CORE_SRCS:.cpp=.o)
+MODULE_SRCS = $(wildcard src/*.cpp src/pg/*.cpp src/archive/*.cpp src/sql/*.cpp \
+	src/monitor/*.cpp src/retention/*.cpp src/restore/*.cpp src/worker/*.cpp)
+OBJS = $(MODULE_SRCS:.cpp=.o) $(CORE_OBJS)
+
+CLI_SRCS = $(wildcard src/cli/*.cpp)
+CLI_OBJS = $(CLI_SRCS:.cpp=.o)
+CLI = bin/pg_logship
+SCRIPTS_built = $(CLI)
+
+UNIT_SRCS = $(wildcard test/unit/*.cpp)
+UNIT_OBJS = $(UNIT_SRCS:.cpp=.o)
+UNIT = build/unit_tests
+
+EXTRA_CLEAN = $(CLI_OBJS) $(UNIT_OBJS) $(UNIT) build tmp_check results regression.diffs regression.out
+
+# C++ against PostgreSQL's headers: C++17, PG's "register" keyword, and -isystem so that warnings
+# from the server headers do not drown ours. PGLS_WERROR=1 (CI) turns warnings into errors.
+override PG_CXXFLAGS += -std=c++17 -Wno-register -Wall -Wextra -Wno-unused-parameter \
+	-Wno-missing-field-initializers
+ifeq ($(PGLS_WERROR),1)
+override PG_CXXFLAGS += -Werror
+endif
+override PG_CPPFLAGS += -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc \
+	-I$(shell $(PG_CONFIG) --includedir)
+SHLIB_LINK += -lstdc++
+
+# Debian's PGXS builds LLVM bitcode for JIT inlining with clang, ignoring PG_CXXFLAGS; our C++
+# gains nothing from JIT inlining, so the bitcode step is off.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
+PG_LIBDIR := $(shell $(PG_CONFIG) --libdir)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+sql/pg_logship--1.0.sql: $(sort $(wildcard sql/parts/*.sql))
+	{ echo '-- pg_logship 1.0, assembled from the files in sql/parts (edit those).'; \
+	  echo; printf '%s\n' '\echo Use "CREATE EXTENSION pg_logship" to load this file. \quit'; \
+	  for f in $^; do echo; echo "-- $$f"; cat $$f; done; } > $@
+
+$(CLI): $(CLI_OBJS) $(CORE_OBJS)
+	@mkdir -p bin
+	$(CXX) -o $@ $^ -L$(PG_LIBDIR) -lpq -lstdc++
+
+$(UNIT): $(UNIT_OBJS) $(CORE_OBJS)
+	@mkdir -p build
+	$(CXX) -o $@ $^ -lgtest -lgtest_main -pthread
+
+all: $(CLI)
+
+.PHONY: deps build install-ext unit regress tap test demo bench format check-format
+
+deps:
+	@bash scripts/deps.sh
+
+build: all $(UNIT)
+
+# install, with sudo when not root (PostgreSQL's directories belong to root).
+install-ext: all
+	$(SUDO) $(MAKE) install
+
+unit: $(UNIT)
+	$(UNIT)
+
+regress tap: install-ext
+	bash scripts/as-pg-user.sh scripts/pg-tests.sh $@
+
+test: deps
+	$(MAKE) build
+	$(MAKE) install-ext
+	$(MAKE) unit
+	bash scripts/as-pg-user.sh scripts/pg-tests.sh all
+
+demo: deps
+	$(MAKE) all
+	$(MAKE) install-ext
+	bash scripts/as-pg-user.sh scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) install-ext
+	bash scripts/as-pg-user.sh bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp' '*.h')
+
+check-format:
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp' '*.h')

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# scripts/deps.sh -- install what pg_logship needs to build and test on Debian bookworm.
+#
+# Idempotent: every package is checked with dpkg-query and only the missing ones are installed
+# (apt-get update runs once, and only when something is missing). Uses sudo when not root.
+# Works without a terminal (CI: no stdin). Prints one line: what it installed, or
+# "deps: all present". Finally checks that pg_config (or $PG_CONFIG) is PostgreSQL 15.
+#
+# Env: PG_CONFIG  pg_config to check (default: pg_config on PATH, i.e. postgresql-common's
+#                 /usr/bin/pg_config wrapper, which picks the newest postgresql-server-dev-NN).
+set -euo pipefail
+
+me="deps"
+
+packages=(
+	# toolchain
+	build-essential g++ make
+	# server, initdb, pgbench, contrib modules (basic_archive), client
+	postgresql-15 postgresql-contrib postgresql-client-15
+	# PGXS, server headers, pg_regress, PostgreSQL::Test perl modules; libpq for the CLI
+	postgresql-server-dev-15 libpq-dev
+	# libraries: Boost.Lockfree (headers), GoogleTest, compression, hashing
+	libboost-dev libgtest-dev liblz4-dev libzstd-dev libxxhash-dev
+	# TAP tests: prove (perl), IPC::Run
+	perl libipc-run-perl
+	# useradd (passwd), runuser (util-linux) for scripts/as-pg-user.sh; mktemp (coreutils)
+	passwd util-linux coreutils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	if [ "$status" != "install ok installed" ]; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "$me: all present"
+else
+	if [ "$(id -u)" = 0 ]; then
+		sudo=()
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo=(sudo)
+	else
+		echo "$me: missing packages (${missing[*]}), not root and no sudo: install them as root" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	# -o Dpkg::...: never stop to ask about configuration files (no stdin in CI).
+	apt_opts=(-y -q --no-install-recommends
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+	log=$(mktemp /tmp/pg_logship-deps.XXXXXX.log)
+	if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install "${apt_opts[@]}" \
+			"${missing[@]}"; } </dev/null >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		echo "$me: apt-get failed installing: ${missing[*]} (full log: $log)" >&2
+		exit 1
+	fi
+	rm -f "$log"
+	echo "$me: installed ${missing[*]}"
+fi
+
+# pg_config must be PostgreSQL 15: the Makefile and the test scripts build and run against it.
+pg_config_cmd=${PG_CONFIG:-pg_config}
+if ! version=$("$pg_config_cmd" --version 2>/dev/null); then
+	echo "$me: '$pg_config_cmd' does not run (expected /usr/bin/pg_config from postgresql-common)" >&2
+	exit 1
+fi
+case "$version" in
+PostgreSQL\ 15.*) ;;
+*)
+	echo "$me: '$pg_config_cmd' ($(command -v "$pg_config_cmd")) is '$version', not PostgreSQL 15;" \
+		"run with PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config" >&2
+	exit 1
+	;;
+esac

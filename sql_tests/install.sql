@@ -1,0 +1,24 @@
+-- The extension installs into schema pg_logship, and the archive_status view has its columns.
+CREATE EXTENSION pg_logship;
+SELECT e.extversion,
+       (SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'pg_logship') IS NOT NULL
+           AS schema_exists,
+       'pg_logship.archive_status'::regclass IS NOT NULL AS view_exists
+  FROM pg_extension e
+ WHERE e.extname = 'pg_logship';
+SELECT count(*) AS objects_in_schema
+  FROM pg_depend d
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_logship')
+   AND d.deptype = 'e';
+SELECT attname, format_type(atttypid, atttypmod)
+  FROM pg_attribute
+ WHERE attrelid = 'pg_logship.archive_status'::regclass AND attnum > 0
+ ORDER BY attnum;
+-- One row; the settings in force come from regress.conf; archiving is off in this instance.
+SELECT archive_dir, archive_layout, server_name <> '' AS has_server_name,
+       archive_mode_active, archive_library_active,
+       ready_count, ready_bytes, published_count, conflict_count, quarantined_files
+  FROM pg_logship.archive_status;
+SELECT count(*) FROM pg_logship.archive_status;
+-- The server name defaults to a stable name made of the system identifier and the port.
+SELECT server_name ~ '^pg-[0-9]+-[0-9]+$' AS default_name FROM pg_logship.archive_status;

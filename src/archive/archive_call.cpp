@@ -1,0 +1,95 @@
+/*
+ * archive_call.cpp -- runs the core archive protocol for the callback, catching everything.
+ *
+ * PostgreSQL-free on purpose: nothing here can longjmp.
+ */
+#include "core/pure.hpp"
+#include "archive/archive_call.hpp"
+
+#include "core/archive_writer.hpp"
+#include "core/fileio.hpp"
+
+#include <cstring>
+#include <ctime>
+
+namespace pgls
+{
+
+namespace
+{
+
+constexpr long kTempMaxAgeSeconds = 24 * 3600;
+
+void
+copy_text(char *dst, size_t len, const std::string &src)
+{
+	std::strncpy(dst, src.c_str(), len - 1);
+	dst[len - 1] = '\0';
+}
+
+void
+run(ArchiveCall *call)
+{
+	ArchiveRequest req;
+	req.layout.root = call->root;
+	req.layout.layout = static_cast<Layout>(call->layout);
+	req.layout.server = call->server;
+	req.file = call->file;
+	req.src_path = call->path;
+	req.pid = call->pid;
+	req.sysid = call->sysid;
+	req.seg_size = call->seg_size;
+
+	if (call->sweep)
+	{
+		std::time_t now = std::time(nullptr);
+		for (const std::string &dir : {req.layout.wal_dir(), req.layout.quarantine_dir()})
+			call->swept += static_cast<int>(sweep_temp_files(dir, call->server, call->pid,
+															 pid_is_alive, now, kTempMaxAgeSeconds)
+												.size());
+	}
+
+	ArchiveOutcome out = archive_file(req);
+	call->status = CallStatus::Ok;
+	call->result = static_cast<int>(out.result);
+	call->quarantine_new = out.quarantine_new;
+	call->bytes_written = out.bytes_written;
+	copy_text(call->final_path, sizeof call->final_path, out.final_path);
+	copy_text(call->quarantine_path, sizeof call->quarantine_path, out.quarantine_path);
+}
+
+} // namespace
+
+void
+run_archive_call(ArchiveCall *call) noexcept
+{
+	call->status = CallStatus::Failed;
+	call->err = 0;
+	call->swept = 0;
+	call->message[0] = call->detail[0] = '\0';
+	try
+	{
+		run(call);
+	}
+	catch (const ArchiveRefused &e)
+	{
+		call->status = CallStatus::Refused;
+		copy_text(call->message, sizeof call->message, e.what());
+		copy_text(call->detail, sizeof call->detail, e.detail());
+	}
+	catch (const IoError &e)
+	{
+		call->err = e.error_number();
+		copy_text(call->message, sizeof call->message, e.what());
+	}
+	catch (const std::exception &e)
+	{
+		copy_text(call->message, sizeof call->message, e.what());
+	}
+	catch (...)
+	{
+		copy_text(call->message, sizeof call->message, "unknown error");
+	}
+}
+
+} // namespace pgls

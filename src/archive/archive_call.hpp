@@ -1,0 +1,51 @@
+/*
+ * archive_call.hpp -- one archive attempt as plain data, between the PG callback and the C++ core.
+ *
+ * The archive callback (PostgreSQL side) fills the inputs, calls run_archive_call(), which runs
+ * the core under a catch-all and never throws, then reports the outputs with ereport. Keeping
+ * every C++ object inside run_archive_call() means no PostgreSQL error can ever jump over one.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pgls
+{
+
+enum class CallStatus
+{
+	Ok,
+	Refused, /* the offered file is not acceptable */
+	Failed,  /* I/O or other failure: the archiver retries */
+};
+
+struct ArchiveCall
+{
+	/* inputs */
+	const char *root;
+	int layout;
+	char server[64];
+	const char *file;
+	const char *path;
+	long pid;
+	uint64_t sysid;
+	uint64_t seg_size;
+	bool sweep; /* also sweep stale temp files of this server first */
+
+	/* outputs */
+	CallStatus status;
+	int result; /* pgls::ArchiveResult when status == Ok */
+	bool quarantine_new;
+	uint64_t bytes_written;
+	int swept;
+	int err; /* errno of an I/O failure, else 0 */
+	char final_path[1024];
+	char quarantine_path[1024];
+	char message[512];
+	char detail[512];
+};
+
+void run_archive_call(ArchiveCall *call) noexcept;
+
+} // namespace pgls

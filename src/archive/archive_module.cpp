@@ -1,0 +1,251 @@
+/*
+ * archive_module.cpp -- archive_library = 'pg_logship': the archiver's callbacks.
+ *
+ * check_configured: pg_logship.archive_dir must be set, an existing, writable directory; else a
+ * WARNING says which, and the archiver waits (nothing is archived, nothing leaves pg_wal).
+ *
+ * archive_file: runs the core protocol (src/core/archive_writer.hpp) through run_archive_call()
+ * and reports. Returns true only when the file is durably in the archive (or, on a standby, when
+ * the archive holds the primary's differing copy and ours is in quarantine; see
+ * conflict_counts_as_archived()). Every ERROR is caught here, as basic_archive does on PG15, so
+ * a failure is a retry, not an archiver restart.
+ */
+#include "pg/pg_headers.hpp"
+
+#include "archive/archive_call.hpp"
+#include "core/archive_writer.hpp"
+#include "core/wal_header.hpp"
+#include "settings.hpp"
+#include "shmem.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The core decodes WAL headers at fixed offsets; make sure they are this server's. */
+static_assert(offsetof(XLogLongPageHeaderData, xlp_sysid) == pgls::kWalOffSysid, "xlp_sysid");
+static_assert(offsetof(XLogLongPageHeaderData, xlp_seg_size) == pgls::kWalOffSegSize, "seg_size");
+static_assert(offsetof(XLogLongPageHeaderData, xlp_xlog_blcksz) == pgls::kWalOffBlcksz, "blcksz");
+static_assert(offsetof(XLogPageHeaderData, xlp_pageaddr) == pgls::kWalOffPageaddr, "pageaddr");
+static_assert(XLP_LONG_HEADER == pgls::kWalLongHeaderFlag, "XLP_LONG_HEADER");
+
+namespace
+{
+
+/* Sweep stale temp files at the first archive call of a process, then this often. */
+constexpr long kSweepIntervalMs = 10 * 60 * 1000;
+TimestampTz last_sweep = 0;
+MemoryContext archive_context = nullptr;
+
+bool
+check_configured(PGLS_ARCHIVE_STATE_ONLY)
+{
+	const char *dir = pgls_archive_dir;
+	struct stat st;
+
+	if (dir == nullptr || dir[0] == '\0')
+	{
+		ereport(WARNING,
+				(errmsg("pg_logship.archive_dir is not set"),
+				 errhint("Set pg_logship.archive_dir to the archive's directory and reload; "
+						 "WAL stays in pg_wal until then.")));
+		return false;
+	}
+	if (stat(dir, &st) != 0)
+	{
+		ereport(WARNING, (errcode_for_file_access(),
+						  errmsg("pg_logship.archive_dir \"%s\" is not accessible: %m", dir),
+						  errhint("Create the directory (owned by the server's user) or fix the "
+								  "setting; WAL stays in pg_wal until then.")));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode))
+	{
+		ereport(WARNING, (errmsg("pg_logship.archive_dir \"%s\" is not a directory", dir)));
+		return false;
+	}
+	if (access(dir, W_OK | X_OK) != 0)
+	{
+		ereport(WARNING, (errcode_for_file_access(),
+						  errmsg("pg_logship.archive_dir \"%s\" is not writable: %m", dir),
+						  errhint("Give the server's user write permission; WAL stays in pg_wal "
+								  "until then.")));
+		return false;
+	}
+	return true;
+}
+
+void
+report_conflict(const pgls::ArchiveCall &call, bool counts_as_archived)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DUPLICATE_FILE),
+			 errmsg("archive already holds a different \"%s\"", call.file),
+			 errdetail("The archive's copy \"%s\" was kept; this server's (%s) copy was saved as "
+					   "\"%s\".",
+					   call.final_path, call.server, call.quarantine_path),
+			 counts_as_archived
+				 ? errhint("This server is a standby: the archive's copy, normally the primary's, "
+						   "stands and the file counts as archived here. Check that this standby "
+						   "follows the primary's history.")
+				 : errhint("Archiving of this file is retried and WAL stays in pg_wal. If the "
+						   "archive's copy belongs to another history, move it aside.")));
+}
+
+/* On a standby a conflict is logged at ERROR level but archiving goes on. */
+void
+report_conflict_and_continue(const pgls::ArchiveCall &call)
+{
+	MemoryContext ctx = CurrentMemoryContext;
+	PG_TRY();
+	{
+		report_conflict(call, true);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(ctx);
+		EmitErrorReport();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+}
+
+/* May ereport(ERROR); holds no C++ object with a destructor. */
+bool
+archive_one(const char *file, const char *path)
+{
+	pgls::ArchiveCall call;
+	pgls::SharedState *sh = pgls::shared();
+	TimestampTz now = GetCurrentTimestamp();
+
+	memset(&call, 0, sizeof call);
+	call.root = pgls_archive_dir;
+	call.layout = pgls_archive_layout;
+	pgls::effective_server_name(call.server, sizeof call.server);
+	call.file = file;
+	call.path = path;
+	call.pid = MyProcPid;
+	call.sysid = GetSystemIdentifier();
+	call.seg_size = wal_segment_size;
+	call.sweep = last_sweep == 0 || TimestampDifferenceExceeds(last_sweep, now, kSweepIntervalMs);
+
+	pgls::run_archive_call(&call);
+
+	if (call.sweep && call.status != pgls::CallStatus::Failed)
+		last_sweep = now;
+	if (sh)
+	{
+		pg_atomic_fetch_add_u64(&sh->archive.bytes_written, call.bytes_written);
+		pg_atomic_fetch_add_u64(&sh->archive.temp_files_swept, call.swept);
+	}
+	if (call.swept > 0)
+		ereport(LOG, (errmsg("pg_logship removed %d stale temp file(s) of server \"%s\"",
+							 call.swept, call.server)));
+
+	switch (call.status)
+	{
+		case pgls::CallStatus::Refused:
+			if (sh)
+				pg_atomic_fetch_add_u64(&sh->archive.refused, 1);
+			pgls::note_error(call.message);
+			ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("%s", call.message),
+							errdetail("%s", call.detail),
+							errhint("pg_logship archives only this cluster's WAL, history, "
+									"partial and backup files; the file stays in pg_wal.")));
+			break;
+		case pgls::CallStatus::Failed:
+			if (sh)
+				pg_atomic_fetch_add_u64(&sh->archive.io_failures, 1);
+			pgls::note_error(call.message);
+			errno = call.err;
+			ereport(ERROR, (call.err ? errcode_for_file_access() : errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("could not archive \"%s\": %s", file, call.message),
+							errhint("The archiver retries; the file stays in pg_wal.")));
+			break;
+		case pgls::CallStatus::Ok:
+			break;
+	}
+
+	switch (static_cast<pgls::ArchiveResult>(call.result))
+	{
+		case pgls::ArchiveResult::Published:
+			if (sh)
+				pg_atomic_fetch_add_u64(&sh->archive.published, 1);
+			ereport(DEBUG1, (errmsg("archived \"%s\" as \"%s\"", file, call.final_path)));
+			return true;
+		case pgls::ArchiveResult::AlreadyArchived:
+			if (sh)
+				pg_atomic_fetch_add_u64(&sh->archive.acknowledged, 1);
+			ereport(DEBUG1, (errmsg("\"%s\" is already archived with identical content", file)));
+			return true;
+		case pgls::ArchiveResult::Conflict:
+		{
+			bool archived = pgls::conflict_counts_as_archived(RecoveryInProgress());
+			pgls::note_conflict(file);
+			if (!archived)
+				report_conflict(call, false);
+			report_conflict_and_continue(call);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+archive_file(PGLS_ARCHIVE_STATE_PARAM const char *file, const char *path)
+{
+	sigjmp_buf local_sigjmp_buf;
+	volatile bool result = false;
+
+	if (archive_context == nullptr)
+		archive_context =
+			AllocSetContextCreate(TopMemoryContext, "pg_logship archive", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcontext = MemoryContextSwitchTo(archive_context);
+
+	/*
+	 * The archiver runs at the bottom of the exception stack: before PG17 an ERROR here would be
+	 * FATAL and restart it. Like basic_archive, catch it, log it, and report failure for a retry.
+	 */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+	{
+		error_context_stack = nullptr;
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		FlushErrorState();
+		AtEOSubXact_Files(false, InvalidSubTransactionId, InvalidSubTransactionId);
+		MemoryContextSwitchTo(oldcontext);
+		MemoryContextReset(archive_context);
+		PG_exception_stack = nullptr;
+		RESUME_INTERRUPTS();
+		return false;
+	}
+	PG_exception_stack = &local_sigjmp_buf;
+	result = archive_one(file, path);
+	PG_exception_stack = nullptr;
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(archive_context);
+	return result;
+}
+
+void
+shutdown_archiver(PGLS_ARCHIVE_STATE_ONLY)
+{
+}
+
+#if PG_VERSION_NUM >= 160000
+const ArchiveModuleCallbacks pgls_callbacks = {
+	nullptr, /* startup_cb */
+	check_configured,
+	archive_file,
+	shutdown_archiver,
+};
+#else
+const ArchiveModuleCallbacks pgls_callbacks = {
+	check_configured,
+	archive_file,
+	shutdown_archiver,
+};
+#endif
+
+} // namespace
+
+PGLS_ARCHIVE_MODULE_INIT(pgls_callbacks)

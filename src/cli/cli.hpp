@@ -1,0 +1,69 @@
+/*
+ * cli.hpp -- what the commands of the pg_logship tool share: exit codes, errors, archive options.
+ *
+ * Each command lives in its own cmd_<name>.cpp and is listed in main.cpp's table. A command gets
+ * argv with its own name as argv[0], parses it with getopt_long, and returns its exit code; it
+ * reports failures by throwing (UsageError for bad usage), and main prints them.
+ */
+#pragma once
+
+#include "core/layout.hpp"
+
+#include <getopt.h>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pgls::cli
+{
+
+constexpr const char *kVersion = "1.0";
+
+constexpr int kExitOk = 0;
+constexpr int kExitNotFound = 1; /* restore: not in the archive */
+constexpr int kExitProblems = 1; /* verify: problems found */
+constexpr int kExitError = 2;
+constexpr int kExitUsage = 3;
+
+/* Bad options or arguments; main prints the message and a hint to --help. */
+class UsageError : public std::runtime_error
+{
+public:
+	explicit UsageError(const std::string &msg) : std::runtime_error(msg) {}
+};
+
+/* --archive-dir, --layout and --server, shared by every command that reads an archive. */
+struct ArchiveOptions
+{
+	std::string root;
+	Layout layout = Layout::Shared;
+	std::vector<std::string> servers;
+};
+
+/* getopt_long codes of the options above (for a command's struct option table). */
+enum
+{
+	kOptArchiveDir = 1000,
+	kOptLayout,
+	kOptServer,
+};
+
+/* Takes an archive option; returns false when c is not one of them. Throws UsageError. */
+bool take_archive_option(int c, const char *arg, ArchiveOptions *opts);
+
+/*
+ * The folders to read, in order: <root>/wal for the shared layout, <root>/servers/<server> for
+ * each --server with per_server. max_servers 1: exactly one --server is needed for per_server.
+ * Throws UsageError for missing or misplaced options, std::runtime_error if root is not a folder.
+ */
+std::vector<std::string> archive_dirs(const ArchiveOptions &opts, size_t max_servers);
+
+/* Throws the UsageError for what getopt_long returned as '?' or ':'. */
+[[noreturn]] void bad_option(int c, char **argv);
+
+/* The commands; each returns its exit code. */
+int cmd_restore(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+} // namespace pgls::cli

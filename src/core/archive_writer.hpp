@@ -1,0 +1,103 @@
+/*
+ * archive_writer.hpp -- putting one file into the archive: durable, atomic, never overwriting.
+ *
+ * The protocol, for a file F offered by server S:
+ *   1. F's name must be a WAL/history/partial/backup name; a segment's header must name this
+ *      cluster's system identifier, the segment size and the segment's own start address.
+ *   2. If F already exists in the archive: same bytes -> fsync it and its folder, "already
+ *      archived" (nothing uploaded: this is how a standby acknowledges what the primary archived);
+ *      other bytes -> conflict (step 4).
+ *   3. Otherwise copy to a temp file in the same folder, fsync it, and link(2) it to F. link never
+ *      replaces, so of many concurrent writers exactly one publishes; the others see EEXIST and
+ *      compare as in step 2. Then the temp is unlinked and the folder fsynced.
+ *   4. Conflict: the archive's copy is kept. S's copy is put, durably, in quarantine/<S>/ (once per
+ *      distinct content) and the outcome says Conflict; the caller decides what to report.
+ * A crash at any point leaves at worst a temp file (swept later); a final name always holds a
+ * complete, fsynced file.
+ */
+#pragma once
+
+#include "layout.hpp"
+
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pgls
+{
+
+/* The offered file is not acceptable (bad name, another cluster's WAL, wrong size). */
+class ArchiveRefused : public std::runtime_error
+{
+public:
+	ArchiveRefused(const std::string &msg, const std::string &detail)
+		: std::runtime_error(msg), detail_(detail)
+	{
+	}
+	const std::string &
+	detail() const
+	{
+		return detail_;
+	}
+
+private:
+	std::string detail_;
+};
+
+struct ArchiveRequest
+{
+	ArchiveLayout layout;
+	std::string file;     /* bare file name, as the archiver gives it */
+	std::string src_path; /* where the server has it */
+	long pid = 0;
+	uint64_t sysid = 0;    /* 0 = do not check */
+	uint64_t seg_size = 0; /* 0 = do not check */
+};
+
+enum class ArchiveResult
+{
+	Published,       /* this call created the archive copy */
+	AlreadyArchived, /* an identical copy was there (or appeared concurrently) */
+	Conflict,        /* a different copy is there; ours went to quarantine */
+};
+
+const char *archive_result_name(ArchiveResult r);
+
+struct ArchiveOutcome
+{
+	ArchiveResult result = ArchiveResult::Published;
+	std::string final_path;
+	std::string quarantine_path; /* set for Conflict */
+	bool quarantine_new = false; /* the quarantine copy was written by this call */
+	uint64_t bytes_written = 0;
+};
+
+/* Throws ArchiveRefused for unacceptable input and IoError for I/O failures; either way the
+ * archive is unchanged apart from, at most, a temp file of ours that is removed on the way out. */
+ArchiveOutcome archive_file(const ArchiveRequest &req);
+
+/*
+ * What the archive callback returns on a conflict. On a primary the archive's copy should be the
+ * primary's own WAL: a different one means the archive holds another history (split brain, a
+ * restored old primary, a second cluster). Like pgBackRest and basic_archive we refuse to go on:
+ * false, the archiver retries, the WAL stays in pg_wal. On a standby the archive copy normally came
+ * from the primary, which is authoritative; the standby's differing copy is kept in quarantine and
+ * the segment counts as archived, so a diverged standby cannot fill its own pg_wal.
+ */
+bool conflict_counts_as_archived(bool in_recovery);
+
+/*
+ * Removes temp files in dir left by dead writers: those of `server` whose pid is not `my_pid` and
+ * not alive, and anyone's older than max_age_seconds. Returns the names removed.
+ */
+std::vector<std::string> sweep_temp_files(const std::string &dir, const std::string &server,
+										  long my_pid, const std::function<bool(long)> &pid_alive,
+										  std::time_t now, long max_age_seconds);
+
+/* kill(pid, 0) says it exists. */
+bool pid_is_alive(long pid);
+
+} // namespace pgls

@@ -1,0 +1,88 @@
+/*
+ * fileio.hpp -- POSIX file helpers for durable archiving. Errors throw IoError (with errno).
+ */
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pgls
+{
+
+class IoError : public std::runtime_error
+{
+public:
+	IoError(const std::string &what, int err) : std::runtime_error(what), errno_(err) {}
+	int
+	error_number() const
+	{
+		return errno_;
+	}
+
+private:
+	int errno_;
+};
+
+/* Throws IoError "could not <action> \"path\": strerror". */
+[[noreturn]] void throw_io(const std::string &action, const std::string &path, int err);
+
+/* Owns a file descriptor. */
+class Fd
+{
+public:
+	Fd() = default;
+	explicit Fd(int fd) : fd_(fd) {}
+	Fd(const Fd &) = delete;
+	Fd &operator=(const Fd &) = delete;
+	Fd(Fd &&o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+	~Fd() { reset(); }
+	int
+	get() const
+	{
+		return fd_;
+	}
+	void reset();
+
+private:
+	int fd_ = -1;
+};
+
+bool path_exists(const std::string &path);
+bool is_directory(const std::string &path);
+uint64_t file_size(const std::string &path);
+
+/* mkdir -p, fsyncing each created directory and its parent. */
+void make_dirs_durable(const std::string &path);
+
+void fsync_path(const std::string &path, bool is_dir);
+
+/* Directory of a path ("a/b/c" -> "a/b"; "c" -> "."). */
+std::string parent_dir(const std::string &path);
+std::string base_name(const std::string &path);
+
+/* Names in a directory (no "." and ".."); throws if unreadable. */
+std::vector<std::string> list_dir(const std::string &dir);
+
+/* Copies src into a new file dst (O_EXCL) and fsyncs it when durable. Returns bytes copied. */
+uint64_t copy_file_new(const std::string &src, const std::string &dst, bool durable);
+
+/* True when both files have the same size and bytes. */
+bool files_identical(const std::string &a, const std::string &b);
+
+/*
+ * Gives temp the name final unless final exists, with link(2), which never replaces. Returns true
+ * when published, false when final already existed. On NFS a link may succeed on the server while
+ * the reply is lost: then the temp's link count tells (the classic NFS-safe locking idiom).
+ * The temp name is left in place either way; the caller unlinks it.
+ */
+bool publish_noreplace(const std::string &temp, const std::string &final_path);
+
+/* unlink that ignores ENOENT. */
+void remove_if_exists(const std::string &path);
+
+/* Writes the whole buffer to a new file atomically (temp + fsync + rename + dir fsync). */
+void write_file_atomic(const std::string &path, const std::string &contents);
+
+} // namespace pgls

@@ -1,0 +1,80 @@
+/*
+ * layout.hpp -- where files live in an archive.
+ *
+ *   <root>/wal/<file>                    shared layout: every server of the cluster writes here
+ *   <root>/servers/<server>/<file>       per_server layout: one folder per server
+ *   <root>/quarantine/<server>/<file>    a server's copy of a file that conflicted with the archive
+ *
+ * Temp files are written in the folder of their final name (so the publish step is a link(2)
+ * within one directory) and are named "<file>.pgls-tmp.<server>.<pid>.<nonce>": never a valid
+ * WAL name, and the writer can be identified when sweeping.
+ */
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pgls
+{
+
+enum class Layout
+{
+	Shared,
+	PerServer,
+};
+
+const char *layout_name(Layout layout);
+std::optional<Layout> parse_layout(std::string_view text);
+
+/* A character allowed in a server name. */
+inline bool
+is_server_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+		   c == '-';
+}
+
+constexpr size_t kMaxServerName = 63;
+
+/* Server names: 1..63 of [A-Za-z0-9_-]. On failure *why says what is wrong. */
+bool valid_server_name(std::string_view name, std::string *why = nullptr);
+
+/* Turns any text (e.g. cluster_name "15/main") into a valid server name; empty stays empty. */
+std::string sanitize_server_name(std::string_view text);
+
+struct ArchiveLayout
+{
+	std::string root;
+	Layout layout = Layout::Shared;
+	std::string server;
+
+	std::string wal_dir() const;
+	std::string quarantine_dir() const;
+	std::string
+	final_path(std::string_view file) const
+	{
+		return wal_dir() + "/" + std::string(file);
+	}
+};
+
+/* The folder to read a server's archived files from (restore, verify, cleanup). */
+std::string archive_read_dir(const std::string &root, Layout layout, const std::string &server);
+
+constexpr std::string_view kTempMarker = ".pgls-tmp.";
+
+std::string temp_file_name(std::string_view file, std::string_view server, long pid,
+						   unsigned long nonce);
+
+struct TempFileName
+{
+	std::string file;
+	std::string server;
+	long pid = 0;
+};
+
+/* Recognises names made by temp_file_name(). */
+std::optional<TempFileName> parse_temp_file_name(std::string_view name);
+
+} // namespace pgls

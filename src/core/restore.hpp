@@ -1,0 +1,59 @@
+/*
+ * restore.hpp -- restore_command: copying one archived file into place for the server.
+ *
+ * The server asks for a bare file name (%f) and a destination path (%p). The name must be a WAL
+ * file name (wal_name.hpp), so nothing outside the archive can be read. The archive folders are
+ * searched in order; the first copy found is copied next to the destination and renamed over it,
+ * so the server never sees a half-written file. A segment's copy is checked (size, long header,
+ * start address) before it is installed: a damaged archive must make recovery stop, not replay
+ * the wrong WAL. No fsync: PostgreSQL fsyncs restored files itself.
+ */
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pgls
+{
+
+/* The requested name is not a WAL, .partial, .history or .backup file name. */
+class InvalidWalFileName : public std::invalid_argument
+{
+public:
+	explicit InvalidWalFileName(const std::string &msg) : std::invalid_argument(msg) {}
+};
+
+/* An archived copy was found but may not be installed (damaged, another segment's content). */
+class RestoreRefused : public std::runtime_error
+{
+public:
+	explicit RestoreRefused(const std::string &msg) : std::runtime_error(msg) {}
+};
+
+enum class RestoreResult
+{
+	Restored,
+	NotFound,
+};
+
+struct RestoreOutcome
+{
+	RestoreResult result = RestoreResult::NotFound;
+	std::string source_path; /* the archived copy used (Restored) */
+	uint64_t bytes = 0;
+};
+
+/* "<dest>.pgls-tmp.<pid>": where the copy is written before the rename. */
+std::string restore_temp_path(const std::string &dest, long pid);
+
+/*
+ * Looks for file in dirs, in order, and installs the first copy found as dest. A folder that does
+ * not exist is skipped. Throws InvalidWalFileName for a bad name, RestoreRefused for a copy that
+ * fails the checks and IoError for I/O failures; dest is then untouched and no temp file remains.
+ */
+RestoreOutcome restore_file(const std::vector<std::string> &dirs, const std::string &file,
+							const std::string &dest);
+
+} // namespace pgls

@@ -1,0 +1,371 @@
+/*
+ * verify.cpp -- checking an archive folder from its names and segment headers.
+ */
+#include "pure.hpp"
+#include "verify.hpp"
+
+#include "fileio.hpp"
+#include "layout.hpp"
+#include "wal_header.hpp"
+#include "wal_name.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <optional>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace pgls
+{
+
+namespace
+{
+
+/* For segment numbering when no header tells the segment size. */
+constexpr uint64_t kDefaultSegSize = UINT64_C(16) * 1024 * 1024;
+
+struct Segment
+{
+	std::string name;
+	WalFileName wal;
+	uint64_t size = 0;
+	std::optional<WalLongHeader> hdr;
+};
+
+void
+add_problem(std::vector<VerifyProblem> &problems, VerifyProblemKind kind, const std::string &file,
+			const std::string &what)
+{
+	problems.push_back(VerifyProblem{kind, file, file + ": " + what});
+}
+
+/* Reads path's header into *hdr. Returns "" when it decodes, else what is wrong; *unreadable says
+ * whether the file could not be read at all. */
+std::string
+read_header(const std::string &path, std::optional<WalLongHeader> *hdr, bool *unreadable)
+{
+	Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (fd.get() < 0)
+	{
+		*unreadable = true;
+		return std::string("could not open: ") + std::strerror(errno);
+	}
+	unsigned char buf[kWalLongHeaderSize];
+	size_t got = 0;
+	while (got < sizeof buf)
+	{
+		ssize_t n = ::pread(fd.get(), buf + got, sizeof buf - got, static_cast<off_t>(got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+		{
+			*unreadable = true;
+			return std::string("could not read: ") + std::strerror(errno);
+		}
+		if (n == 0)
+			break;
+		got += static_cast<size_t>(n);
+	}
+	if (got < sizeof buf)
+		return "too short for a WAL segment header (" + std::to_string(got) + " bytes)";
+	*hdr = decode_wal_long_header(buf, got);
+	if (!*hdr)
+		return "has no WAL long page header";
+	return std::string();
+}
+
+/* The system identifier most headers carry (the first seen on a tie); 0 when none. */
+uint64_t
+majority_sysid(const std::vector<Segment> &segs)
+{
+	std::vector<std::pair<uint64_t, size_t>> seen;
+	for (const Segment &s : segs)
+	{
+		if (!s.hdr)
+			continue;
+		auto it = std::find_if(seen.begin(), seen.end(),
+							   [&](const auto &p) { return p.first == s.hdr->sysid; });
+		if (it == seen.end())
+			seen.emplace_back(s.hdr->sysid, 1);
+		else
+			it->second++;
+	}
+	uint64_t best = 0;
+	size_t best_count = 0;
+	for (const auto &p : seen)
+		if (p.second > best_count)
+		{
+			best = p.first;
+			best_count = p.second;
+		}
+	return best;
+}
+
+/* Looks at every name in dir; segments and .partial files go to *segs for the later checks. */
+void
+scan_names(const std::string &dir, VerifyReport &r, std::vector<Segment> *segs,
+		   std::set<uint32_t> *histories, std::set<uint32_t> *timelines)
+{
+	std::vector<std::string> names = list_dir(dir);
+	std::sort(names.begin(), names.end());
+	for (const std::string &name : names)
+	{
+		if (auto t = parse_temp_file_name(name))
+		{
+			add_problem(r.problems, VerifyProblemKind::StrayTemp, name,
+						"temp file of an unfinished write by server " + t->server + " (pid " +
+							std::to_string(t->pid) + ")");
+			continue;
+		}
+		WalFileName wal = parse_wal_file_name(name);
+		if (!wal.valid())
+		{
+			add_problem(r.problems, VerifyProblemKind::UnknownFile, name, "not a WAL file name");
+			continue;
+		}
+		std::string path = dir + "/" + name;
+		struct stat st;
+		if (::lstat(path.c_str(), &st) != 0)
+		{
+			add_problem(r.problems, VerifyProblemKind::Unreadable, name,
+						std::string("could not stat: ") + std::strerror(errno));
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+		{
+			add_problem(r.problems, VerifyProblemKind::UnknownFile, name, "not a regular file");
+			continue;
+		}
+		if (wal.kind == WalFileKind::History)
+		{
+			histories->insert(wal.tli);
+			r.history_files++;
+			continue;
+		}
+		timelines->insert(wal.tli);
+		if (wal.kind == WalFileKind::Backup)
+		{
+			r.backup_files++;
+			continue;
+		}
+		Segment s;
+		s.name = name;
+		s.wal = wal;
+		s.size = static_cast<uint64_t>(st.st_size);
+		bool unreadable = false;
+		std::string why = read_header(path, &s.hdr, &unreadable);
+		if (!why.empty())
+			add_problem(r.problems,
+						unreadable ? VerifyProblemKind::Unreadable : VerifyProblemKind::BadHeader,
+						name, why);
+		segs->push_back(std::move(s));
+	}
+}
+
+/* Size, header and system identifier of each segment; returns the segment numbers present per
+ * timeline (true = a full segment, false = only a .partial). */
+std::map<uint32_t, std::map<uint64_t, bool>>
+check_segments(const std::vector<Segment> &segs, VerifyReport &r)
+{
+	std::map<uint32_t, std::map<uint64_t, bool>> present;
+	uint64_t seg_size = r.seg_size ? r.seg_size : kDefaultSegSize;
+	for (const Segment &s : segs)
+	{
+		if (s.wal.seg >= UINT64_C(0x100000000) / seg_size)
+		{
+			add_problem(r.problems, VerifyProblemKind::UnknownFile, s.name,
+						"not a valid segment name with segment size " + std::to_string(seg_size));
+			continue;
+		}
+		uint64_t segno = wal_segno(s.wal, seg_size);
+		bool &full = present[s.wal.tli][segno];
+		full = full || s.wal.kind == WalFileKind::Segment;
+
+		if (r.seg_size != 0 && s.size != r.seg_size)
+			add_problem(r.problems, VerifyProblemKind::WrongSize, s.name,
+						"is " + std::to_string(s.size) + " bytes, segments are " +
+							std::to_string(r.seg_size));
+		if (!s.hdr)
+			continue;
+		if (r.seg_size == 0)
+			add_problem(r.problems, VerifyProblemKind::BadHeader, s.name,
+						"header gives an invalid segment size (" + std::to_string(s.hdr->seg_size) +
+							")");
+		else
+		{
+			std::string why = check_wal_header(*s.hdr, segno * seg_size, 0, r.seg_size);
+			if (!why.empty())
+				add_problem(r.problems, VerifyProblemKind::BadHeader, s.name,
+							"header does not fit the name: " + why);
+		}
+		if (s.hdr->sysid != r.sysid)
+			add_problem(r.problems, VerifyProblemKind::SysidMismatch, s.name,
+						"belongs to database system " + std::to_string(s.hdr->sysid) +
+							", the archive's is " + std::to_string(r.sysid));
+	}
+	return present;
+}
+
+TimelineSummary
+summarize_timeline(uint32_t tli, const std::map<uint64_t, bool> &present, uint64_t seg_size,
+				   VerifyReport &r)
+{
+	TimelineSummary t;
+	t.tli = tli;
+	t.first = wal_segment_file_name(tli, present.begin()->first, seg_size);
+	t.last = wal_segment_file_name(tli, present.rbegin()->first, seg_size);
+	t.segments = present.size();
+	uint64_t prev = present.begin()->first;
+	for (const auto &[segno, full] : present)
+	{
+		if (!full)
+			t.partials++;
+		if (segno > prev + 1)
+		{
+			uint64_t lo = prev + 1, hi = segno - 1;
+			t.gaps.emplace_back(lo, hi);
+			t.missing += hi - lo + 1;
+			std::string first = wal_segment_file_name(tli, lo, seg_size);
+			if (lo == hi)
+				add_problem(r.problems, VerifyProblemKind::Gap, first,
+							"missing (gap on timeline " + std::to_string(tli) + ")");
+			else
+				add_problem(r.problems, VerifyProblemKind::Gap, first,
+							"missing, through " + wal_segment_file_name(tli, hi, seg_size) + " (" +
+								std::to_string(hi - lo + 1) + " segments, gap on timeline " +
+								std::to_string(tli) + ")");
+		}
+		prev = segno;
+	}
+	return t;
+}
+
+/* The archived name a quarantine copy stands for: "<file>" or "<file>.<n>". */
+std::string
+quarantined_file(const std::string &name)
+{
+	auto dot = name.rfind('.');
+	if (parse_wal_file_name(name).valid() || dot == std::string::npos || dot + 1 == name.size())
+		return name;
+	for (size_t i = dot + 1; i < name.size(); i++)
+		if (name[i] < '0' || name[i] > '9')
+			return name;
+	return parse_wal_file_name(name.substr(0, dot)).valid() ? name.substr(0, dot) : name;
+}
+
+} // namespace
+
+const char *
+verify_problem_kind_name(VerifyProblemKind kind)
+{
+	switch (kind)
+	{
+		case VerifyProblemKind::Gap:
+			return "gap";
+		case VerifyProblemKind::MissingHistory:
+			return "missing history";
+		case VerifyProblemKind::WrongSize:
+			return "wrong size";
+		case VerifyProblemKind::BadHeader:
+			return "bad header";
+		case VerifyProblemKind::SysidMismatch:
+			return "system identifier mismatch";
+		case VerifyProblemKind::Unreadable:
+			return "unreadable";
+		case VerifyProblemKind::StrayTemp:
+			return "stray temp file";
+		case VerifyProblemKind::UnknownFile:
+			return "unknown file";
+		case VerifyProblemKind::Quarantined:
+			return "quarantined";
+	}
+	return "?";
+}
+
+size_t
+VerifyReport::count(VerifyProblemKind kind) const
+{
+	return static_cast<size_t>(std::count_if(
+		problems.begin(), problems.end(), [&](const VerifyProblem &p) { return p.kind == kind; }));
+}
+
+VerifyReport
+verify_archive(const std::string &dir, uint64_t expected_sysid)
+{
+	VerifyReport r;
+	r.dir = dir;
+	std::vector<Segment> segs;
+	std::set<uint32_t> histories, timelines;
+	scan_names(dir, r, &segs, &histories, &timelines);
+
+	for (const Segment &s : segs)
+		if (s.hdr && valid_segment_size(s.hdr->seg_size))
+		{
+			r.seg_size = s.hdr->seg_size;
+			break;
+		}
+	r.sysid = expected_sysid != 0 ? expected_sysid : majority_sysid(segs);
+
+	auto present = check_segments(segs, r);
+	uint64_t seg_size = r.seg_size ? r.seg_size : kDefaultSegSize;
+	for (const auto &[tli, segnos] : present)
+	{
+		r.timelines.push_back(summarize_timeline(tli, segnos, seg_size, r));
+		r.timelines.back().has_history = histories.count(tli) > 0;
+	}
+	for (uint32_t tli : timelines)
+		if (tli > 1 && histories.count(tli) == 0)
+		{
+			char name[32];
+			std::snprintf(name, sizeof name, "%08X.history", tli);
+			add_problem(r.problems, VerifyProblemKind::MissingHistory, name,
+						"missing: timeline " + std::to_string(tli) +
+							" has files but no history file");
+		}
+
+	/* In name order, so that a file's problems are together and gaps fall where they are. */
+	std::stable_sort(r.problems.begin(), r.problems.end(),
+					 [](const VerifyProblem &a, const VerifyProblem &b)
+					 { return a.file < b.file; });
+	return r;
+}
+
+std::vector<VerifyProblem>
+scan_quarantine(const std::string &root)
+{
+	std::vector<VerifyProblem> out;
+	std::string qroot = root + "/quarantine";
+	if (!is_directory(qroot))
+		return out;
+	std::vector<std::string> servers = list_dir(qroot);
+	std::sort(servers.begin(), servers.end());
+	for (const std::string &server : servers)
+	{
+		std::string rel = "quarantine/" + server;
+		if (!is_directory(qroot + "/" + server))
+		{
+			add_problem(out, VerifyProblemKind::UnknownFile, rel, "unexpected file in quarantine");
+			continue;
+		}
+		std::vector<std::string> names = list_dir(qroot + "/" + server);
+		std::sort(names.begin(), names.end());
+		for (const std::string &name : names)
+		{
+			if (parse_temp_file_name(name))
+				add_problem(out, VerifyProblemKind::StrayTemp, rel + "/" + name,
+							"temp file of an unfinished quarantine write");
+			else
+				add_problem(out, VerifyProblemKind::Quarantined, rel + "/" + name,
+							"server " + server + "'s copy of " + quarantined_file(name) +
+								" conflicted with the archive's and was kept aside");
+		}
+	}
+	return out;
+}
+
+} // namespace pgls

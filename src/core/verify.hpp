@@ -1,0 +1,78 @@
+/*
+ * verify.hpp -- checking an archive folder: is every segment there, sound and from one cluster?
+ *
+ * Only names and the first 40 bytes of each segment (its long page header) are read, so a large
+ * archive is checked quickly; the content past the header is not checked. Conflicting copies kept
+ * in <root>/quarantine/<server>/ are reported by a separate scan.
+ */
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pgls
+{
+
+enum class VerifyProblemKind
+{
+	Gap,            /* segments missing between the first and last of a timeline */
+	MissingHistory, /* a timeline > 1 without its .history file */
+	WrongSize,      /* a segment or .partial whose size is not the segment size */
+	BadHeader,      /* no long header, or one that does not fit the name or segment size */
+	SysidMismatch,  /* a segment of another database system */
+	Unreadable,     /* could not be examined */
+	StrayTemp,      /* a temp file of an unfinished or crashed write */
+	UnknownFile,    /* not a WAL file name (or a segment name impossible for the segment size) */
+	Quarantined,    /* a conflicting copy kept in quarantine */
+};
+
+const char *verify_problem_kind_name(VerifyProblemKind kind);
+
+struct VerifyProblem
+{
+	VerifyProblemKind kind = VerifyProblemKind::UnknownFile;
+	std::string file;    /* the name concerned: relative to the folder (quarantine: to the root) */
+	std::string message; /* one line for the report, naming the file */
+};
+
+struct TimelineSummary
+{
+	uint32_t tli = 0;
+	std::string first; /* first and last segment present (a .partial counts) */
+	std::string last;
+	uint64_t segments = 0;                           /* segment numbers present, full or .partial */
+	uint64_t partials = 0;                           /* of which only as .partial */
+	std::vector<std::pair<uint64_t, uint64_t>> gaps; /* missing segment numbers, inclusive ranges */
+	uint64_t missing = 0;                            /* segments in the gaps */
+	bool has_history = false;
+};
+
+struct VerifyReport
+{
+	std::string dir;
+	uint64_t seg_size = 0; /* from the first sound header; 0 when there is none */
+	uint64_t sysid = 0;    /* the expected one, else the one most segments carry */
+	uint64_t history_files = 0;
+	uint64_t backup_files = 0;
+	std::vector<TimelineSummary> timelines; /* by timeline */
+	std::vector<VerifyProblem> problems;
+
+	bool
+	ok() const
+	{
+		return problems.empty();
+	}
+	size_t count(VerifyProblemKind kind) const;
+};
+
+/* Checks the archive folder dir (e.g. archive_read_dir()). expected_sysid 0 = whichever most
+ * segments carry. Throws IoError when dir cannot be listed. */
+VerifyReport verify_archive(const std::string &dir, uint64_t expected_sysid = 0);
+
+/* One problem per file in <root>/quarantine/<server>/ (none when there is no quarantine). */
+std::vector<VerifyProblem> scan_quarantine(const std::string &root);
+
+} // namespace pgls

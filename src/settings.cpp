@@ -1,0 +1,121 @@
+/*
+ * settings.cpp -- defining and validating the pg_logship.* settings.
+ *
+ * All are PGC_SIGHUP: a reload changes them; a bad value is refused by the check hook with a
+ * message naming the setting, and the old value stays in force.
+ */
+#include "settings.hpp"
+
+#include "core/layout.hpp"
+
+extern "C"
+{
+#include "postmaster/postmaster.h"
+}
+
+#include <cstdio>
+#include <cstring>
+
+char *pgls_archive_dir = nullptr;
+int pgls_archive_layout = static_cast<int>(pgls::Layout::Shared);
+char *pgls_server_name = nullptr;
+
+namespace pgls
+{
+
+namespace
+{
+
+const struct config_enum_entry layout_options[] = {
+	{"shared", static_cast<int>(Layout::Shared), false},
+	{"per_server", static_cast<int>(Layout::PerServer), false},
+	{nullptr, 0, false},
+};
+
+bool
+check_archive_dir(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+	if (v == nullptr || v[0] == '\0')
+		return true;
+	if (v[0] != '/')
+	{
+		GUC_check_errdetail("pg_logship.archive_dir must be an absolute path.");
+		return false;
+	}
+	if (strpbrk(v, "\n\r") != nullptr)
+	{
+		GUC_check_errdetail("pg_logship.archive_dir must not contain line breaks.");
+		return false;
+	}
+	if (strlen(v) > MAXPGPATH - 128)
+	{
+		GUC_check_errdetail("pg_logship.archive_dir is too long.");
+		return false;
+	}
+	return true;
+}
+
+bool
+check_server_name(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+	if (v == nullptr || v[0] == '\0')
+		return true;
+	size_t len = strlen(v);
+	bool ok = len <= kMaxServerName;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = is_server_name_char(v[i]);
+	if (!ok)
+	{
+		GUC_check_errdetail("pg_logship.server_name may contain only letters, digits, \"_\" and "
+							"\"-\", at most 63 of them.");
+		return false;
+	}
+	return true;
+}
+
+} // namespace
+
+void
+define_settings(void)
+{
+	DefineCustomStringVariable(
+		"pg_logship.archive_dir", "Root directory of the WAL archive pg_logship writes and reads.",
+		"Required for archiving. Must be an absolute path; it must exist and be writable by the "
+		"server. With archive_mode=always, primary and standbys may share it.",
+		&pgls_archive_dir, "", PGC_SIGHUP, 0, check_archive_dir, nullptr, nullptr);
+
+	DefineCustomEnumVariable("pg_logship.archive_layout",
+							 "Archive layout: shared (one archive for every server of the cluster) "
+							 "or per_server (a folder per server).",
+							 nullptr, &pgls_archive_layout, static_cast<int>(Layout::Shared),
+							 layout_options, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+	DefineCustomStringVariable(
+		"pg_logship.server_name",
+		"Name of this server in the archive (per-server folders, temp files, conflict reports).",
+		"Defaults to cluster_name, else a name made of the system identifier and the port.",
+		&pgls_server_name, "", PGC_SIGHUP, 0, check_server_name, nullptr, nullptr);
+}
+
+void
+effective_server_name(char *buf, size_t len)
+{
+	if (pgls_server_name && pgls_server_name[0])
+	{
+		strlcpy(buf, pgls_server_name, len);
+		return;
+	}
+	if (cluster_name && cluster_name[0])
+	{
+		size_t i = 0;
+		for (const char *p = cluster_name; *p && i + 1 < len && i < kMaxServerName; p++, i++)
+			buf[i] = is_server_name_char(*p) ? *p : '_';
+		buf[i] = '\0';
+		return;
+	}
+	snprintf(buf, len, "pg-" UINT64_FORMAT "-%d", GetSystemIdentifier(), PostPortNumber);
+}
+
+} // namespace pgls

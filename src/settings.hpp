@@ -1,0 +1,29 @@
+/*
+ * settings.hpp -- the pg_logship.* settings (postgresql.conf) and what they resolve to.
+ */
+#pragma once
+
+#include "pg/pg_headers.hpp"
+
+#include <cstddef>
+
+extern "C"
+{
+	extern char *pgls_archive_dir;
+	extern int pgls_archive_layout; /* pgls::Layout as int */
+	extern char *pgls_server_name;
+}
+
+namespace pgls
+{
+
+/* Defines every setting and reserves the prefix; called from _PG_init. */
+void define_settings(void);
+
+/*
+ * The server name in force: pg_logship.server_name, else cluster_name made safe, else
+ * "pg-<system identifier>-<port>". Calls PG (GetSystemIdentifier); no C++ objects involved.
+ */
+void effective_server_name(char *buf, size_t len);
+
+} // namespace pgls

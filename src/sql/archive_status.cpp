@@ -1,0 +1,184 @@
+/*
+ * archive_status.cpp -- pg_logship.archive_status_internal(), behind the archive_status view.
+ *
+ * One row: the settings in force, this server's archive counters (since server start), the
+ * .ready backlog (listing pg_wal/archive_status, the only place it is visible), and quarantine.
+ */
+#include "pg/guard.hpp"
+
+#include "core/layout.hpp"
+#include "settings.hpp"
+#include "shmem.hpp"
+
+#include <sys/stat.h>
+
+namespace
+{
+
+struct ReadyBacklog
+{
+	int64 count;
+	int64 bytes;
+	TimestampTz oldest_mtime;
+	char oldest_file[MAXFNAMELEN + 16];
+};
+
+/* Lists pg_wal/archive_status/<name>.ready. PG calls only; no C++ objects. */
+void
+scan_ready(ReadyBacklog *b)
+{
+	const char *status_dir = XLOGDIR "/archive_status";
+	DIR *dir = AllocateDir(status_dir);
+	struct dirent *de;
+
+	memset(b, 0, sizeof *b);
+	while ((de = ReadDir(dir, status_dir)) != nullptr)
+	{
+		size_t len = strlen(de->d_name);
+		if (len <= 6 || strcmp(de->d_name + len - 6, ".ready") != 0)
+			continue;
+		char name[MAXPGPATH];
+		char path[2 * MAXPGPATH];
+		struct stat st;
+		strlcpy(name, de->d_name, Min(len - 6 + 1, sizeof name));
+		b->count++;
+		snprintf(path, sizeof path, XLOGDIR "/%s", name);
+		if (stat(path, &st) == 0)
+			b->bytes += st.st_size;
+		snprintf(path, sizeof path, "%s/%s", status_dir, de->d_name);
+		if (stat(path, &st) == 0)
+		{
+			TimestampTz t = time_t_to_timestamptz(st.st_mtime);
+			if (b->oldest_file[0] == '\0' || t < b->oldest_mtime ||
+				(t == b->oldest_mtime && strcmp(name, b->oldest_file) < 0))
+			{
+				b->oldest_mtime = t;
+				strlcpy(b->oldest_file, name, sizeof b->oldest_file);
+			}
+		}
+	}
+	FreeDir(dir);
+}
+
+/* Files in quarantine/<server>; -1 when the folder cannot be read (or no archive_dir). */
+int64
+count_quarantine(const char *server)
+{
+	if (!pgls_archive_dir || !pgls_archive_dir[0])
+		return -1;
+	char path[MAXPGPATH];
+	snprintf(path, sizeof path, "%s/quarantine/%s", pgls_archive_dir, server);
+	DIR *dir = opendir(path);
+	if (dir == nullptr)
+		return errno == ENOENT ? 0 : -1;
+	int64 n = 0;
+	struct dirent *de;
+	while ((de = readdir(dir)) != nullptr)
+		if (de->d_name[0] != '.' && strstr(de->d_name, pgls::kTempMarker.data()) == nullptr)
+			n++;
+	closedir(dir);
+	return n;
+}
+
+} // namespace
+
+PGLS_FUNCTION(pgls_archive_status_internal)
+
+static Datum
+pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
+{
+	TupleDesc tupdesc;
+	if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR, (errmsg("return type must be a row type")));
+
+	enum
+	{
+		NCOLS = 21
+	};
+	Datum values[NCOLS];
+	bool nulls[NCOLS];
+	memset(nulls, 0, sizeof nulls);
+	if (tupdesc->natts != NCOLS)
+		ereport(ERROR, (errmsg("pg_logship.archive_status_internal: expected %d columns, got %d",
+							   NCOLS, tupdesc->natts)));
+
+	char server[64];
+	pgls::effective_server_name(server, sizeof server);
+	ReadyBacklog ready;
+	scan_ready(&ready);
+	pgls::SharedState *sh = pgls::shared();
+
+	int i = 0;
+	values[i++] = CStringGetTextDatum(pgls_archive_dir ? pgls_archive_dir : "");
+	values[i++] = CStringGetTextDatum(pgls_archive_layout == 0 ? "shared" : "per_server");
+	values[i++] = CStringGetTextDatum(server);
+	values[i++] = BoolGetDatum(XLogArchivingActive());
+	values[i++] = BoolGetDatum(XLogArchiveLibrary && strcmp(XLogArchiveLibrary, "pg_logship") == 0);
+	values[i++] = Int64GetDatum(ready.count);
+	values[i++] = Int64GetDatum(ready.bytes);
+	if (ready.count > 0 && ready.oldest_file[0])
+	{
+		values[i++] = CStringGetTextDatum(ready.oldest_file);
+		values[i++] =
+			Float8GetDatum((double) (GetCurrentTimestamp() - ready.oldest_mtime) / USECS_PER_SEC);
+	}
+	else
+	{
+		nulls[i++] = true;
+		nulls[i++] = true;
+	}
+	if (sh)
+	{
+		pgls::ArchiveCounters &a = sh->archive;
+		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.published));
+		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.acknowledged));
+		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.conflicts));
+		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.refused));
+		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.io_failures));
+		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.bytes_written));
+		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.temp_files_swept));
+		char last_conflict[64], last_error[256];
+		TimestampTz conflict_time, error_time;
+		SpinLockAcquire(&a.mutex);
+		memcpy(last_conflict, a.last_conflict_file, sizeof last_conflict);
+		conflict_time = a.last_conflict_time;
+		memcpy(last_error, a.last_error, sizeof last_error);
+		error_time = a.last_error_time;
+		SpinLockRelease(&a.mutex);
+		if (last_conflict[0])
+		{
+			values[i++] = CStringGetTextDatum(last_conflict);
+			values[i++] = TimestampTzGetDatum(conflict_time);
+		}
+		else
+		{
+			nulls[i++] = true;
+			nulls[i++] = true;
+		}
+		if (last_error[0])
+		{
+			values[i++] = CStringGetTextDatum(last_error);
+			values[i++] = TimestampTzGetDatum(error_time);
+		}
+		else
+		{
+			nulls[i++] = true;
+			nulls[i++] = true;
+		}
+	}
+	else
+	{
+		for (int k = 0; k < 11; k++)
+			nulls[i++] = true;
+	}
+	int64 q = count_quarantine(server);
+	if (q >= 0)
+		values[i] = Int64GetDatum(q);
+	else
+		nulls[i] = true;
+	i++;
+	Assert(i == NCOLS);
+
+	HeapTuple tuple = heap_form_tuple(tupdesc, values, nulls);
+	return HeapTupleGetDatum(tuple);
+}

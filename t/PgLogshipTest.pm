@@ -1,0 +1,151 @@
+# PgLogshipTest -- helpers shared by pg_logship's TAP tests.
+#
+# Nodes are PostgreSQL::Test::Cluster instances configured to archive with pg_logship
+# (shared_preload_libraries + archive_library) into an archive directory of the test's choosing,
+# and to restore with the installed `pg_logship restore` CLI.
+package PgLogshipTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Basename qw(basename);
+use File::Find;
+use Digest::MD5;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our @EXPORT = qw(
+  pgls_bin archive_conf restore_conf new_archive_dir
+  archive_files archive_temp_files file_md5 wait_for_archived
+  archive_status table_checksum pgls_wait_ready_empty
+);
+
+# The installed CLI, beside the server binaries.
+sub pgls_bin
+{
+	my $bindir = $ENV{PGLS_BINDIR} // `pg_config --bindir`;
+	chomp $bindir;
+	return "$bindir/pg_logship";
+}
+
+# A fresh archive root under the test's temp dir.
+sub new_archive_dir
+{
+	my ($name) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir($name // 'archive');
+	return $dir;
+}
+
+# postgresql.conf lines to archive with pg_logship.
+# %opts: mode (on|always), layout (shared|per_server), server (name), extra (text)
+sub archive_conf
+{
+	my ($archive, %opts) = @_;
+	my $mode   = $opts{mode}   // 'on';
+	my $layout = $opts{layout} // 'shared';
+	my $conf   = qq(
+shared_preload_libraries = 'pg_logship'
+archive_mode = $mode
+archive_library = 'pg_logship'
+pg_logship.archive_dir = '$archive'
+pg_logship.archive_layout = '$layout'
+);
+	$conf .= "pg_logship.server_name = '$opts{server}'\n" if $opts{server};
+	$conf .= $opts{extra} if $opts{extra};
+	return $conf;
+}
+
+# restore_command using the CLI. %opts: layout, servers => [names]
+sub restore_conf
+{
+	my ($archive, %opts) = @_;
+	my $cmd = pgls_bin() . " restore --archive-dir '$archive'";
+	$cmd .= " --layout $opts{layout}" if $opts{layout};
+	$cmd .= " --server $_" for @{ $opts{servers} // [] };
+	$cmd .= ' %f %p';
+	$cmd =~ s/'/''/g;
+	return "restore_command = '$cmd'\n";
+}
+
+# Names of the final (non-temp) files in an archive folder, sorted.
+sub archive_files
+{
+	my ($dir) = @_;
+	return () unless -d $dir;
+	opendir(my $dh, $dir) or die "opendir $dir: $!";
+	my @names = sort grep { !/^\./ && !/\.pgls-tmp\./ && -f "$dir/$_" } readdir($dh);
+	closedir($dh);
+	return @names;
+}
+
+# Temp files anywhere under an archive root.
+sub archive_temp_files
+{
+	my ($root) = @_;
+	my @tmp;
+	find(sub { push @tmp, $File::Find::name if /\.pgls-tmp\./ }, $root) if -d $root;
+	return @tmp;
+}
+
+sub file_md5
+{
+	my ($path) = @_;
+	open(my $fh, '<', $path) or die "open $path: $!";
+	binmode $fh;
+	my $md5 = Digest::MD5->new->addfile($fh)->hexdigest;
+	close $fh;
+	return $md5;
+}
+
+# Waits until pg_stat_archiver on $node says $walfile (or later) was archived.
+sub wait_for_archived
+{
+	my ($node, $walfile) = @_;
+	$node->poll_query_until('postgres',
+		qq{SELECT last_archived_wal >= '$walfile' FROM pg_stat_archiver})
+	  or die "timed out waiting for $walfile to be archived by " . $node->name;
+}
+
+# Waits until no .ready file is left in $node's pg_wal/archive_status.
+sub pgls_wait_ready_empty
+{
+	my ($node) = @_;
+	my $dir = $node->data_dir . '/pg_wal/archive_status';
+	for (1 .. 180 * 10)
+	{
+		opendir(my $dh, $dir) or die "opendir $dir: $!";
+		my @ready = grep { /\.ready$/ } readdir($dh);
+		closedir($dh);
+		return 1 unless @ready;
+		select(undef, undef, undef, 0.1);
+	}
+	die "timed out waiting for the archive_status backlog of " . $node->name;
+}
+
+# One row of pg_logship.archive_status as a hash (needs the extension).
+sub archive_status
+{
+	my ($node) = @_;
+	my $out = $node->safe_psql('postgres',
+		q{SELECT row_to_json(s) FROM pg_logship.archive_status s});
+	my %h;
+	while ($out =~ /"(\w+)":("(?:[^"\\]|\\.)*"|[^,}]+)/g)
+	{
+		my ($k, $v) = ($1, $2);
+		$v =~ s/^"|"$//g;
+		$h{$k} = $v eq 'null' ? undef : $v;
+	}
+	return \%h;
+}
+
+# Row count and md5 of a table's contents in a stable order.
+sub table_checksum
+{
+	my ($node, $table, $order) = @_;
+	$order //= '1';
+	return $node->safe_psql('postgres',
+		"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY $order)), '') FROM $table t"
+	);
+}
+
+1;

@@ -1,0 +1,247 @@
+/*
+ * test_restore.cpp -- restore_command: search order, not found, refusals and atomic install.
+ */
+#include "core/restore.hpp"
+#include "core/fileio.hpp"
+
+#include "fixtures.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+namespace pgls
+{
+namespace
+{
+
+using namespace pgls::test;
+
+class RestoreTest : public ::testing::Test
+{
+protected:
+	TempDir tmp;
+	std::string first = tmp / "servers_a";
+	std::string second = tmp / "servers_b";
+	std::string pg_wal = tmp / "pg_wal";
+	std::string dest = pg_wal + "/RECOVERYXLOG";
+
+	void
+	SetUp() override
+	{
+		make_dir(first);
+		make_dir(second);
+		make_dir(pg_wal);
+	}
+
+	std::vector<std::string>
+	dirs() const
+	{
+		return {first, second};
+	}
+
+	/* pg_wal holds nothing but what is expected (no temp file). */
+	void
+	expect_pg_wal(const std::vector<std::string> &names) const
+	{
+		EXPECT_EQ(dir_names(pg_wal), names);
+		EXPECT_FALSE(path_exists(restore_temp_path(dest, static_cast<long>(::getpid()))));
+	}
+};
+
+TEST_F(RestoreTest, TempPathIsNextToDest)
+{
+	EXPECT_EQ(restore_temp_path("/x/pg_wal/RECOVERYXLOG", 77),
+			  "/x/pg_wal/RECOVERYXLOG.pgls-tmp.77");
+}
+
+TEST_F(RestoreTest, RestoresFromFirstFolderHoldingTheFile)
+{
+	SegmentSpec s;
+	s.segno = 9;
+	std::string src = write_segment(second, s);
+	RestoreOutcome out = restore_file(dirs(), segment_name(s), dest);
+	EXPECT_EQ(out.result, RestoreResult::Restored);
+	EXPECT_EQ(out.source_path, src);
+	EXPECT_EQ(out.bytes, kSegSize);
+	EXPECT_EQ(read_file(dest), segment_bytes(s));
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, FolderOrderDecides)
+{
+	SegmentSpec a;
+	a.fill = 'a';
+	SegmentSpec b = a;
+	b.fill = 'b';
+	write_segment(first, a);
+	write_segment(second, b);
+	EXPECT_EQ(restore_file(dirs(), segment_name(a), dest).source_path,
+			  first + "/" + segment_name(a));
+	EXPECT_EQ(read_file(dest), segment_bytes(a));
+	EXPECT_EQ(restore_file({second, first}, segment_name(a), dest).source_path,
+			  second + "/" + segment_name(a));
+	EXPECT_EQ(read_file(dest), segment_bytes(b));
+}
+
+TEST_F(RestoreTest, NotFoundLeavesNothing)
+{
+	RestoreOutcome out = restore_file(dirs(), "000000010000000000000042", dest);
+	EXPECT_EQ(out.result, RestoreResult::NotFound);
+	EXPECT_TRUE(out.source_path.empty());
+	expect_pg_wal({});
+	EXPECT_EQ(restore_file(dirs(), "00000005.history", dest).result, RestoreResult::NotFound);
+	expect_pg_wal({});
+}
+
+TEST_F(RestoreTest, MissingFolderIsSkipped)
+{
+	SegmentSpec s;
+	write_segment(second, s);
+	RestoreOutcome out = restore_file({tmp / "no_such_server", second}, segment_name(s), dest);
+	EXPECT_EQ(out.result, RestoreResult::Restored);
+	EXPECT_EQ(read_file(dest), segment_bytes(s));
+	EXPECT_EQ(restore_file({tmp / "nope"}, segment_name(s), dest).result, RestoreResult::NotFound);
+}
+
+TEST_F(RestoreTest, RejectsInvalidNames)
+{
+	/* Files a traversal would reach, to be sure they are not read. */
+	write_file(tmp / "x", "secret");
+	write_file(first + "/x", "secret");
+	for (const char *bad : {"../../etc/passwd", "000000010000000000000001/../x", "../x", "x",
+							"00000001000000000000000a", "", "000000000000000000000001",
+							"000000010000000000000001.tmp"})
+		EXPECT_THROW(restore_file(dirs(), bad, dest), InvalidWalFileName) << bad;
+	expect_pg_wal({});
+}
+
+TEST_F(RestoreTest, ReplacesExistingDest)
+{
+	write_file(dest, "old RECOVERYXLOG");
+	SegmentSpec s;
+	write_segment(first, s);
+	ASSERT_EQ(restore_file(dirs(), segment_name(s), dest).result, RestoreResult::Restored);
+	EXPECT_EQ(read_file(dest), segment_bytes(s));
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, RestoresHistoryAndBackupWithoutHeaderCheck)
+{
+	write_file(first + "/00000002.history", "1\t0/3000000\tno recovery target specified\n");
+	ASSERT_EQ(restore_file(dirs(), "00000002.history", dest).result, RestoreResult::Restored);
+	EXPECT_EQ(read_file(dest), "1\t0/3000000\tno recovery target specified\n");
+
+	write_file(second + "/000000010000000000000003.00000028.backup", "START WAL LOCATION\n");
+	ASSERT_EQ(restore_file(dirs(), "000000010000000000000003.00000028.backup", dest).result,
+			  RestoreResult::Restored);
+	EXPECT_EQ(read_file(dest), "START WAL LOCATION\n");
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, RestoresPartial)
+{
+	SegmentSpec s;
+	s.segno = 5;
+	write_segment(first, s, "000000010000000000000005.partial");
+	ASSERT_EQ(restore_file(dirs(), "000000010000000000000005.partial", dest).result,
+			  RestoreResult::Restored);
+	EXPECT_EQ(read_file(dest), segment_bytes(s));
+}
+
+/* A damaged archived segment: restore throws, dest keeps its old content, no temp remains. */
+void
+expect_refused(const std::vector<std::string> &dirs, const std::string &file,
+			   const std::string &dest, const std::string &message_part)
+{
+	try
+	{
+		restore_file(dirs, file, dest);
+		ADD_FAILURE() << "restored a damaged " << file;
+	}
+	catch (const RestoreRefused &e)
+	{
+		EXPECT_NE(std::string(e.what()).find(message_part), std::string::npos) << e.what();
+	}
+	EXPECT_EQ(read_file(dest), "previous");
+}
+
+TEST_F(RestoreTest, RefusesSegmentOfAnotherAddress)
+{
+	write_file(dest, "previous");
+	SegmentSpec s;
+	s.segno = 6;
+	s.pageaddr = 7 * kSegSize;
+	write_segment(first, s);
+	expect_refused(dirs(), segment_name(s), dest, "is not segment 000000010000000000000006");
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, RefusesTruncatedSegment)
+{
+	write_file(dest, "previous");
+	SegmentSpec s;
+	s.file_size = kSegSize - 8192;
+	write_segment(first, s);
+	expect_refused(dirs(), segment_name(s), dest, "wrong size");
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, RefusesSegmentWithoutHeader)
+{
+	write_file(dest, "previous");
+	write_file(first + "/000000010000000000000001", std::string(kSegSize, '\0'));
+	expect_refused(dirs(), "000000010000000000000001", dest, "no valid WAL segment header");
+	write_file(first + "/000000010000000000000002", "");
+	expect_refused(dirs(), "000000010000000000000002", dest, "no valid WAL segment header");
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, RefusesHeaderWithInvalidSegmentSize)
+{
+	write_file(dest, "previous");
+	SegmentSpec s;
+	std::string bytes = segment_bytes(s);
+	std::string bad_header = long_header(1, s.segno * kSegSize, kSysid, 12345);
+	bytes.replace(0, bad_header.size(), bad_header);
+	write_file(first + "/" + segment_name(s), bytes);
+	expect_refused(dirs(), segment_name(s), dest, "invalid segment size");
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, RefusesNameImpossibleForSegmentSize)
+{
+	write_file(dest, "previous");
+	/* With 1 MiB segments an xlogid holds 4096 of them: seg part 0x1000 cannot exist. */
+	SegmentSpec s;
+	s.segno = 4096; /* header written for segment 0x1000 of xlogid 0 = first of xlogid 1 */
+	write_segment(first, s, "000000010000000000001000");
+	expect_refused(dirs(), "000000010000000000001000", dest, "not valid with segment size");
+}
+
+TEST_F(RestoreTest, RemovesStaleTempOfOurPid)
+{
+	write_file(restore_temp_path(dest, static_cast<long>(::getpid())), "crashed run");
+	SegmentSpec s;
+	write_segment(first, s);
+	ASSERT_EQ(restore_file(dirs(), segment_name(s), dest).result, RestoreResult::Restored);
+	EXPECT_EQ(read_file(dest), segment_bytes(s));
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, MissingDestFolderIsAnError)
+{
+	SegmentSpec s;
+	write_segment(first, s);
+	EXPECT_THROW(restore_file(dirs(), segment_name(s), tmp / "no/such/dir/RECOVERYXLOG"), IoError);
+}
+
+TEST_F(RestoreTest, DirectoryInArchiveIsRefused)
+{
+	make_dir(first + "/000000010000000000000001");
+	EXPECT_THROW(restore_file(dirs(), "000000010000000000000001", dest), RestoreRefused);
+	expect_pg_wal({});
+}
+
+} // namespace
+} // namespace pgls
