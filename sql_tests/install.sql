@@ -6,10 +6,12 @@ SELECT e.extversion,
        'pg_logship.archive_status'::regclass IS NOT NULL AS view_exists
   FROM pg_extension e
  WHERE e.extname = 'pg_logship';
-SELECT count(*) AS objects_in_schema
+-- Every object the extension owns (a new feature adds its objects here).
+SELECT pg_describe_object(d.classid, d.objid, 0) AS object
   FROM pg_depend d
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_logship')
-   AND d.deptype = 'e';
+   AND d.deptype = 'e'
+ ORDER BY 1;
 SELECT attname, format_type(atttypid, atttypmod)
   FROM pg_attribute
  WHERE attrelid = 'pg_logship.archive_status'::regclass AND attnum > 0

@@ -13,6 +13,7 @@
 #include "pg/pg_headers.hpp"
 
 #include "archive/archive_call.hpp"
+#include "archive/archive_dir.hpp"
 #include "core/archive_writer.hpp"
 #include "core/wal_header.hpp"
 #include "settings.hpp"
@@ -39,39 +40,13 @@ MemoryContext archive_context = nullptr;
 bool
 check_configured(PGLS_ARCHIVE_STATE_ONLY)
 {
-	const char *dir = pgls_archive_dir;
-	struct stat st;
-
-	if (dir == nullptr || dir[0] == '\0')
-	{
-		ereport(WARNING,
-				(errmsg("pg_logship.archive_dir is not set"),
-				 errhint("Set pg_logship.archive_dir to the archive's directory and reload; "
-						 "WAL stays in pg_wal until then.")));
-		return false;
-	}
-	if (stat(dir, &st) != 0)
-	{
-		ereport(WARNING, (errcode_for_file_access(),
-						  errmsg("pg_logship.archive_dir \"%s\" is not accessible: %m", dir),
-						  errhint("Create the directory (owned by the server's user) or fix the "
-								  "setting; WAL stays in pg_wal until then.")));
-		return false;
-	}
-	if (!S_ISDIR(st.st_mode))
-	{
-		ereport(WARNING, (errmsg("pg_logship.archive_dir \"%s\" is not a directory", dir)));
-		return false;
-	}
-	if (access(dir, W_OK | X_OK) != 0)
-	{
-		ereport(WARNING, (errcode_for_file_access(),
-						  errmsg("pg_logship.archive_dir \"%s\" is not writable: %m", dir),
-						  errhint("Give the server's user write permission; WAL stays in pg_wal "
-								  "until then.")));
-		return false;
-	}
-	return true;
+	char problem[MAXPGPATH + 128];
+	if (!pgls::archive_dir_problem(problem, sizeof problem))
+		return true;
+	ereport(WARNING, (errmsg("%s", problem),
+					  errhint("Fix pg_logship.archive_dir (an existing directory the server's user "
+							  "can write) and reload; WAL stays in pg_wal until then.")));
+	return false;
 }
 
 void

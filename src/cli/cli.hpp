@@ -65,5 +65,6 @@ std::vector<std::string> archive_dirs(const ArchiveOptions &opts, size_t max_ser
 int cmd_restore(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 } // namespace pgls::cli

@@ -31,6 +31,7 @@ const Command kCommands[] = {
 	{"cleanup", cmd_cleanup, "remove archived WAL older than a file (archive_cleanup_command)",
 	 kExitError},
 	{"verify", cmd_verify, "check an archive for gaps, damaged and foreign files", kExitUsage},
+	{"check", cmd_check, "report pg_logship.health() of a server, Nagios-style (exit 0/1/2/3)", 3},
 };
 
 void

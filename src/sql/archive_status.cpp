@@ -6,6 +6,7 @@
  */
 #include "pg/guard.hpp"
 
+#include "archive/archive_dir.hpp"
 #include "core/layout.hpp"
 #include "settings.hpp"
 #include "shmem.hpp"
@@ -181,4 +182,18 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 
 	HeapTuple tuple = heap_form_tuple(tupdesc, values, nulls);
 	return HeapTupleGetDatum(tuple);
+}
+
+/*
+ * pg_logship.archive_dir_problem(): NULL when the archive directory is usable, else why not.
+ */
+PGLS_FUNCTION(pgls_archive_dir_problem)
+
+static Datum
+pgls_archive_dir_problem_impl(FunctionCallInfo fcinfo)
+{
+	char problem[MAXPGPATH + 128];
+	if (!pgls::archive_dir_problem(problem, sizeof problem))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(problem));
 }
