@@ -32,18 +32,26 @@ UNIT_SRCS = $(wildcard test/unit/*.cpp)
 UNIT_OBJS = $(UNIT_SRCS:.cpp=.o)
 UNIT = build/unit_tests
 
-EXTRA_CLEAN = $(CLI_OBJS) $(UNIT_OBJS) $(UNIT) build tmp_check results regression.diffs regression.out
+EXTRA_CLEAN = $(CLI_OBJS) $(UNIT_OBJS) $(UNIT) $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) build tmp_check results regression.diffs regression.out
 
 # C++ against PostgreSQL's headers: C++17, PG's "register" keyword, and -isystem so that warnings
 # from the server headers do not drown ours. PGLS_WERROR=1 (CI) turns warnings into errors.
 override PG_CXXFLAGS += -std=c++17 -Wno-register -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers
+# Header dependencies (Debian's PGXS is built without autodepend): each object gets a .d file.
+override PG_CXXFLAGS += -MMD -MP
 ifeq ($(PGLS_WERROR),1)
 override PG_CXXFLAGS += -Werror
 endif
-override PG_CPPFLAGS += -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc \
+# The WAL page magic of this server version, for the PG-free core (src/core/wal_header.hpp).
+XLOG_PAGE_MAGIC := $(shell sed -n 's/^\#define XLOG_PAGE_MAGIC[[:space:]]*\(0x[0-9A-Fa-f]*\).*/\1/p' \
+	$(shell $(PG_CONFIG) --includedir-server)/access/xlog_internal.h)
+override PG_CPPFLAGS += -DPGLS_XLOG_PAGE_MAGIC=$(XLOG_PAGE_MAGIC) -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc \
 	-I$(shell $(PG_CONFIG) --includedir)
-SHLIB_LINK += -lstdc++
+# Archive file format: compression (liblz4, libzstd) and checksums (libxxhash), in the module,
+# the CLI and the unit tests.
+COMPRESS_LIBS = -llz4 -lzstd -lxxhash
+SHLIB_LINK += $(COMPRESS_LIBS) -lstdc++
 
 # Debian's PGXS builds LLVM bitcode for JIT inlining with clang, ignoring PG_CXXFLAGS; our C++
 # gains nothing from JIT inlining, so the bitcode step is off.
@@ -61,13 +69,18 @@ sql/pg_logship--1.0.sql: $(sort $(wildcard sql/parts/*.sql))
 	  echo; printf '%s\n' '\echo Use "CREATE EXTENSION pg_logship" to load this file. \quit'; \
 	  for f in $^; do echo; echo "-- $$f"; cat $$f; done; } > $@
 
+-include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+
 $(CLI): $(CLI_OBJS) $(CORE_OBJS)
 	@mkdir -p bin
-	$(CXX) -o $@ $^ -L$(PG_LIBDIR) -lpq -lstdc++
+	$(CXX) -o $@ $^ -L$(PG_LIBDIR) -lpq $(COMPRESS_LIBS) -lstdc++
 
-$(UNIT): $(UNIT_OBJS) $(CORE_OBJS)
+# PG-free parts of the module that are unit-tested too.
+UNIT_EXTRA_OBJS = src/archive/job_queue.o
+
+$(UNIT): $(UNIT_OBJS) $(CORE_OBJS) $(UNIT_EXTRA_OBJS)
 	@mkdir -p build
-	$(CXX) -o $@ $^ -lgtest -lgtest_main -pthread
+	$(CXX) -o $@ $^ -lgtest -lgtest_main $(COMPRESS_LIBS) -pthread
 
 all: $(CLI)
 
@@ -99,7 +112,8 @@ demo: deps
 	$(MAKE) install-ext
 	bash scripts/as-pg-user.sh scripts/demo.sh
 
-bench: deps
+bench:
+	@bash scripts/deps.sh bench
 	$(MAKE) all
 	$(MAKE) install-ext
 	bash scripts/as-pg-user.sh bench/run.sh

@@ -6,6 +6,8 @@
 # Works without a terminal (CI: no stdin). Prints one line: what it installed, or
 # "deps: all present". Finally checks that pg_config (or $PG_CONFIG) is PostgreSQL 15.
 #
+# "scripts/deps.sh bench" also installs what make bench compares against (pgBackRest).
+#
 # Env: PG_CONFIG  pg_config to check (default: pg_config on PATH, i.e. postgresql-common's
 #                 /usr/bin/pg_config wrapper, which picks the newest postgresql-server-dev-NN).
 set -euo pipefail
@@ -26,6 +28,10 @@ packages=(
 	# useradd (passwd), runuser (util-linux) for scripts/as-pg-user.sh; mktemp (coreutils)
 	passwd util-linux coreutils
 )
+if [ "${1:-}" = bench ]; then
+	# the peer make bench measures pg_logship against
+	packages+=(pgbackrest)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

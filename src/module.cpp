@@ -6,7 +6,9 @@
  */
 #include "pg/pg_headers.hpp"
 
+#include "archive/pool.hpp"
 #include "monitor/monitor.hpp"
+#include "retention/retention.hpp"
 #include "settings.hpp"
 #include "shmem.hpp"
 #include "worker/worker.hpp"
@@ -31,6 +33,8 @@ _PG_init(void)
 
 	pgls::define_settings();
 	pgls::monitor_init();
+	pgls::retention_init();
+	pgls::archive_pool_init();
 	/* Further features' init calls go here, before the prefix is reserved. */
 	MarkGUCPrefixReserved("pg_logship");
 

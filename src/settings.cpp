@@ -6,6 +6,7 @@
  */
 #include "settings.hpp"
 
+#include "core/archive_format.hpp"
 #include "core/layout.hpp"
 
 extern "C"
@@ -19,6 +20,8 @@ extern "C"
 char *pgls_archive_dir = nullptr;
 int pgls_archive_layout = static_cast<int>(pgls::Layout::Shared);
 char *pgls_server_name = nullptr;
+int pgls_compression = static_cast<int>(pgls::Compression::Lz4);
+int pgls_compression_level = 0;
 
 namespace pgls
 {
@@ -29,6 +32,13 @@ namespace
 const struct config_enum_entry layout_options[] = {
 	{"shared", static_cast<int>(Layout::Shared), false},
 	{"per_server", static_cast<int>(Layout::PerServer), false},
+	{nullptr, 0, false},
+};
+
+const struct config_enum_entry compression_options[] = {
+	{"none", static_cast<int>(Compression::None), false},
+	{"lz4", static_cast<int>(Compression::Lz4), false},
+	{"zstd", static_cast<int>(Compression::Zstd), false},
 	{nullptr, 0, false},
 };
 
@@ -97,6 +107,20 @@ define_settings(void)
 		"Name of this server in the archive (per-server folders, temp files, conflict reports).",
 		"Defaults to cluster_name, else a name made of the system identifier and the port.",
 		&pgls_server_name, "", PGC_SIGHUP, 0, check_server_name, nullptr, nullptr);
+
+	DefineCustomEnumVariable(
+		"pg_logship.compression", "Compression of newly archived files: none, lz4 or zstd.",
+		"Every archived file carries a header with its algorithm, original size and checksum, so "
+		"files written with any setting stay readable.",
+		&pgls_compression, static_cast<int>(Compression::Lz4), compression_options, PGC_SIGHUP, 0,
+		nullptr, nullptr, nullptr);
+
+	DefineCustomIntVariable(
+		"pg_logship.compression_level", "Compression level; 0 uses the library's default.",
+		"lz4 uses 1..12 (3 and above: LZ4 HC), zstd 1..19; a level above the algorithm's maximum "
+		"is used as that maximum, with a warning.",
+		&pgls_compression_level, 0, 0, compression_max_level(Compression::Zstd), PGC_SIGHUP, 0,
+		nullptr, nullptr, nullptr);
 }
 
 void

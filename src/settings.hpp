@@ -12,6 +12,8 @@ extern "C"
 	extern char *pgls_archive_dir;
 	extern int pgls_archive_layout; /* pgls::Layout as int */
 	extern char *pgls_server_name;
+	extern int pgls_compression;       /* pgls::Compression as int */
+	extern int pgls_compression_level; /* 0 = the library's default */
 }
 
 namespace pgls

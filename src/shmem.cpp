@@ -66,6 +66,7 @@ init_archive_state(void *mem)
 	pg_atomic_init_u64(&a.refused, 0);
 	pg_atomic_init_u64(&a.io_failures, 0);
 	pg_atomic_init_u64(&a.bytes_written, 0);
+	pg_atomic_init_u64(&a.bytes_original, 0);
 	pg_atomic_init_u64(&a.temp_files_swept, 0);
 	SpinLockInit(&a.mutex);
 }

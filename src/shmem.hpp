@@ -35,6 +35,7 @@ struct ArchiveCounters
 	pg_atomic_uint64 refused;          /* offered files refused (bad name, other cluster, size) */
 	pg_atomic_uint64 io_failures;      /* attempts that failed on I/O (retried by the archiver) */
 	pg_atomic_uint64 bytes_written;    /* bytes written into the archive (incl. quarantine) */
+	pg_atomic_uint64 bytes_original;   /* original size of what bytes_written holds */
 	pg_atomic_uint64 temp_files_swept; /* stale temp files removed */
 	slock_t mutex;                     /* protects the fields below */
 	char last_conflict_file[64];

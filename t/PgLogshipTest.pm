@@ -11,6 +11,7 @@ use Exporter 'import';
 use File::Basename qw(basename);
 use File::Find;
 use Digest::MD5;
+use IPC::Run;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -18,6 +19,7 @@ our @EXPORT = qw(
   pgls_bin archive_conf restore_conf new_archive_dir
   archive_files archive_temp_files file_md5 wait_for_archived
   archive_status table_checksum pgls_wait_ready_empty
+  archived_content archived_md5
 );
 
 # The installed CLI, beside the server binaries.
@@ -95,6 +97,41 @@ sub file_md5
 	my $md5 = Digest::MD5->new->addfile($fh)->hexdigest;
 	close $fh;
 	return $md5;
+}
+
+# The original bytes of archived file $file in folder $folder (<root>/wal, a per-server folder or a
+# quarantine folder), decoded and checked by `pg_logship restore` (archived files carry a header
+# and may be compressed): (md5, size), or () when it cannot be restored.
+my $restore_scratch;
+
+sub archived_content
+{
+	my ($folder, $file) = @_;
+	$restore_scratch //= PostgreSQL::Test::Utils::tempdir('restore');
+	my $root = "$restore_scratch/root";
+	mkdir $root unless -d $root;
+	unlink "$root/wal";
+	symlink($folder, "$root/wal") or die "symlink $folder: $!";
+	my $out = "$restore_scratch/out";
+	unlink $out;
+	my ($stdout, $stderr) = ('', '');
+	IPC::Run::run([ pgls_bin(), 'restore', '--archive-dir', $root, $file, $out ],
+		'>', \$stdout, '2>', \$stderr);
+	if ($? != 0)
+	{
+		diag "pg_logship restore of $folder/$file: exit " . ($? >> 8) . ": $stderr";
+		return ();
+	}
+	my @r = (file_md5($out), -s $out);
+	unlink $out;
+	return @r;
+}
+
+# md5 of the original bytes of an archived file ('unrestorable' when it cannot be restored).
+sub archived_md5
+{
+	my @r = archived_content(@_);
+	return $r[0] // 'unrestorable';
 }
 
 # Waits until pg_stat_archiver on $node says $walfile (or later) was archived.

@@ -46,6 +46,7 @@ AS 'MODULE_PATHNAME', 'pgls_receiver_internal'
 LANGUAGE C VOLATILE;
 
 CREATE FUNCTION pg_logship.lag_history_internal(
+    since timestamptz,
     OUT sample_time timestamptz,
     OUT source text,
     OUT application_name text,
@@ -66,7 +67,7 @@ CREATE FUNCTION pg_logship.lag_history_internal(
     OUT ready_count bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgls_lag_history_internal'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE CALLED ON NULL INPUT;
 
 CREATE FUNCTION pg_logship.monitor_stats(
     OUT sampler_passes bigint,
@@ -110,7 +111,14 @@ SELECT * FROM pg_logship.receiver_internal();
 
 -- The monitor's history ring (pg_logship.history_size samples), oldest first.
 CREATE VIEW pg_logship.lag_history AS
-SELECT * FROM pg_logship.lag_history_internal();
+SELECT * FROM pg_logship.lag_history_internal(NULL);
+
+-- The history from a moment on, without reading older samples:
+--   SELECT * FROM pg_logship.lag_history_since(now() - interval '1 minute');
+CREATE FUNCTION pg_logship.lag_history_since(since timestamptz)
+RETURNS SETOF pg_logship.lag_history
+LANGUAGE sql STABLE
+AS $$ SELECT * FROM pg_logship.lag_history_internal(since) $$;
 
 -- Everything a DBA should know about, one row per finding, worst first. One "ok" row when
 -- nothing is wrong. `pg_logship check` prints this and exits 0/1/2.
@@ -138,11 +146,9 @@ DECLARE
     -- runs on a read-only hot standby.
     f text[] := '{}';
 BEGIN
-    -- current_setting() shows units ('16MB', '1min'); pg_settings has the raw numbers.
-    SELECT setting::bigint * 1024 INTO lag_bytes
-      FROM pg_settings WHERE name = 'pg_logship.lag_warning_bytes';
-    SELECT setting::double precision INTO lag_seconds
-      FROM pg_settings WHERE name = 'pg_logship.lag_warning_seconds';
+    -- current_setting() shows units ('16MB', '1min').
+    lag_bytes := pg_size_bytes(current_setting('pg_logship.lag_warning_bytes'));
+    lag_seconds := extract(epoch FROM current_setting('pg_logship.lag_warning_seconds')::interval);
 
     -- Configuration.
     IF current_setting('wal_level') = 'minimal' THEN
@@ -273,11 +279,13 @@ $$;
 REVOKE ALL ON FUNCTION pg_logship.archive_dir_problem() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.replication_internal() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.receiver_internal() FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_logship.lag_history_internal() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pg_logship.lag_history_internal(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pg_logship.lag_history_since(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.monitor_stats() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.health() FROM PUBLIC;
 REVOKE ALL ON pg_logship.replication, pg_logship.receiver, pg_logship.lag_history FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pg_logship.archive_dir_problem(), pg_logship.replication_internal(),
-    pg_logship.receiver_internal(), pg_logship.lag_history_internal(),
+    pg_logship.receiver_internal(), pg_logship.lag_history_internal(timestamptz),
+    pg_logship.lag_history_since(timestamptz),
     pg_logship.monitor_stats(), pg_logship.health() TO pg_monitor;
 GRANT SELECT ON pg_logship.replication, pg_logship.receiver, pg_logship.lag_history TO pg_monitor;

@@ -39,6 +39,9 @@ run(ArchiveCall *call)
 	req.pid = call->pid;
 	req.sysid = call->sysid;
 	req.seg_size = call->seg_size;
+	req.compression = static_cast<Compression>(call->compression);
+	req.level = effective_compression_level(req.compression, call->level, &call->level_clamped);
+	call->level_used = req.level;
 
 	if (call->sweep)
 	{
@@ -54,6 +57,7 @@ run(ArchiveCall *call)
 	call->result = static_cast<int>(out.result);
 	call->quarantine_new = out.quarantine_new;
 	call->bytes_written = out.bytes_written;
+	call->bytes_original = out.bytes_original;
 	copy_text(call->final_path, sizeof call->final_path, out.final_path);
 	copy_text(call->quarantine_path, sizeof call->quarantine_path, out.quarantine_path);
 }
@@ -66,6 +70,8 @@ run_archive_call(ArchiveCall *call) noexcept
 	call->status = CallStatus::Failed;
 	call->err = 0;
 	call->swept = 0;
+	call->level_clamped = false;
+	call->level_used = 0;
 	call->message[0] = call->detail[0] = '\0';
 	try
 	{
@@ -76,6 +82,12 @@ run_archive_call(ArchiveCall *call) noexcept
 		call->status = CallStatus::Refused;
 		copy_text(call->message, sizeof call->message, e.what());
 		copy_text(call->detail, sizeof call->detail, e.detail());
+	}
+	catch (const ArchivedCopyDamaged &e)
+	{
+		call->status = CallStatus::Damaged;
+		copy_text(call->message, sizeof call->message, e.what());
+		copy_text(call->detail, sizeof call->detail, e.path());
 	}
 	catch (const IoError &e)
 	{

@@ -18,6 +18,7 @@ enum class CallStatus
 	Ok,
 	Refused, /* the offered file is not acceptable */
 	Failed,  /* I/O or other failure: the archiver retries */
+	Damaged, /* the archive's copy of the file is damaged: the archiver retries */
 };
 
 struct ArchiveCall
@@ -31,13 +32,18 @@ struct ArchiveCall
 	long pid;
 	uint64_t sysid;
 	uint64_t seg_size;
-	bool sweep; /* also sweep stale temp files of this server first */
+	bool sweep;      /* also sweep stale temp files of this server first */
+	int compression; /* pgls::Compression */
+	int level;       /* as set; clamped to the algorithm's range here */
 
 	/* outputs */
 	CallStatus status;
 	int result; /* pgls::ArchiveResult when status == Ok */
 	bool quarantine_new;
 	uint64_t bytes_written;
+	uint64_t bytes_original;
+	int level_used;     /* the level written with */
+	bool level_clamped; /* level was above the algorithm's maximum */
 	int swept;
 	int err; /* errno of an I/O failure, else 0 */
 	char final_path[1024];

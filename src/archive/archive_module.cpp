@@ -5,15 +5,16 @@
  * WARNING says which, and the archiver waits (nothing is archived, nothing leaves pg_wal).
  *
  * archive_file: runs the core protocol (src/core/archive_writer.hpp) through run_archive_call()
- * and reports. Returns true only when the file is durably in the archive (or, on a standby, when
- * the archive holds the primary's differing copy and ours is in quarantine; see
- * conflict_counts_as_archived()). Every ERROR is caught here, as basic_archive does on PG15, so
- * a failure is a retry, not an archiver restart.
+ * with pg_logship.compression and pg_logship.compression_level, and reports. Returns true only when
+ * the file is durably in the archive (or, on a standby, when the archive holds the primary's
+ * differing copy and ours is in quarantine; see conflict_counts_as_archived()). Every ERROR is
+ * caught here, as basic_archive does on PG15, so a failure is a retry, not an archiver restart.
  */
 #include "pg/pg_headers.hpp"
 
 #include "archive/archive_call.hpp"
 #include "archive/archive_dir.hpp"
+#include "archive/pool.hpp"
 #include "core/archive_writer.hpp"
 #include "core/wal_header.hpp"
 #include "settings.hpp"
@@ -28,6 +29,7 @@ static_assert(offsetof(XLogLongPageHeaderData, xlp_seg_size) == pgls::kWalOffSeg
 static_assert(offsetof(XLogLongPageHeaderData, xlp_xlog_blcksz) == pgls::kWalOffBlcksz, "blcksz");
 static_assert(offsetof(XLogPageHeaderData, xlp_pageaddr) == pgls::kWalOffPageaddr, "pageaddr");
 static_assert(XLP_LONG_HEADER == pgls::kWalLongHeaderFlag, "XLP_LONG_HEADER");
+static_assert(XLOG_PAGE_MAGIC == pgls::kWalPageMagic, "XLOG_PAGE_MAGIC");
 
 namespace
 {
@@ -36,6 +38,9 @@ namespace
 constexpr long kSweepIntervalMs = 10 * 60 * 1000;
 TimestampTz last_sweep = 0;
 MemoryContext archive_context = nullptr;
+/* The (algorithm, level) last warned about as above the algorithm's maximum. */
+int clamp_warned_compression = -1;
+int clamp_warned_level = -1;
 
 bool
 check_configured(PGLS_ARCHIVE_STATE_ONLY)
@@ -102,14 +107,33 @@ archive_one(const char *file, const char *path)
 	call.sysid = GetSystemIdentifier();
 	call.seg_size = wal_segment_size;
 	call.sweep = last_sweep == 0 || TimestampDifferenceExceeds(last_sweep, now, kSweepIntervalMs);
+	call.compression = pgls_compression;
+	call.level = pgls_compression_level;
 
-	pgls::run_archive_call(&call);
+	/* A worker may have archived it already (look-ahead); else archive it here. */
+	bool by_worker = pgls::archive_pool_take(&call);
+	if (!by_worker)
+		pgls::run_archive_call(&call);
+
+	if (call.level_clamped &&
+		(clamp_warned_compression != call.compression || clamp_warned_level != call.level))
+	{
+		clamp_warned_compression = call.compression;
+		clamp_warned_level = call.level;
+		ereport(WARNING,
+				(errmsg("pg_logship.compression_level %d is above the maximum of %s; using %d",
+						call.level,
+						pgls::compression_name(static_cast<pgls::Compression>(call.compression)),
+						call.level_used),
+				 errhint("lz4 levels are 1..12, zstd levels 1..19; 0 is the library's default.")));
+	}
 
 	if (call.sweep && call.status != pgls::CallStatus::Failed)
 		last_sweep = now;
 	if (sh)
 	{
 		pg_atomic_fetch_add_u64(&sh->archive.bytes_written, call.bytes_written);
+		pg_atomic_fetch_add_u64(&sh->archive.bytes_original, call.bytes_original);
 		pg_atomic_fetch_add_u64(&sh->archive.temp_files_swept, call.swept);
 	}
 	if (call.swept > 0)
@@ -126,6 +150,19 @@ archive_one(const char *file, const char *path)
 							errdetail("%s", call.detail),
 							errhint("pg_logship archives only this cluster's WAL, history, "
 									"partial and backup files; the file stays in pg_wal.")));
+			break;
+		case pgls::CallStatus::Damaged:
+			if (sh)
+				pg_atomic_fetch_add_u64(&sh->archive.io_failures, 1);
+			pgls::note_error(call.message);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("archive holds a damaged copy of \"%s\"", file),
+					 errdetail("%s", call.message),
+					 errhint("Nothing was overwritten; the archiver retries and the file stays in "
+							 "pg_wal. Move \"%s\" aside (check it with pg_logship verify --deep): "
+							 "this server then archives its own copy.",
+							 call.detail)));
 			break;
 		case pgls::CallStatus::Failed:
 			if (sh)
@@ -146,11 +183,13 @@ archive_one(const char *file, const char *path)
 			if (sh)
 				pg_atomic_fetch_add_u64(&sh->archive.published, 1);
 			ereport(DEBUG1, (errmsg("archived \"%s\" as \"%s\"", file, call.final_path)));
+			pgls::archive_pool_note_done(by_worker);
 			return true;
 		case pgls::ArchiveResult::AlreadyArchived:
 			if (sh)
 				pg_atomic_fetch_add_u64(&sh->archive.acknowledged, 1);
 			ereport(DEBUG1, (errmsg("\"%s\" is already archived with identical content", file)));
+			pgls::archive_pool_note_done(by_worker);
 			return true;
 		case pgls::ArchiveResult::Conflict:
 		{
@@ -159,6 +198,7 @@ archive_one(const char *file, const char *path)
 			if (!archived)
 				report_conflict(call, false);
 			report_conflict_and_continue(call);
+			pgls::archive_pool_note_done(by_worker);
 			return true;
 		}
 	}

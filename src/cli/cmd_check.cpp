@@ -114,7 +114,11 @@ cmd_check(int argc, char **argv)
 		PQclear);
 	if (PQresultStatus(res.get()) != PGRES_TUPLES_OK)
 	{
-		return unknown(std::string("health() failed: ") + PQresultErrorMessage(res.get()));
+		{
+			const char *primary = PQresultErrorField(res.get(), PG_DIAG_MESSAGE_PRIMARY);
+			return unknown(std::string("health() failed: ") +
+						   (primary ? primary : PQresultErrorMessage(res.get())));
+		}
 	}
 
 	std::vector<Finding> findings;

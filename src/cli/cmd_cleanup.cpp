@@ -1,21 +1,64 @@
 /*
  * cmd_cleanup.cpp -- "pg_logship cleanup": archive_cleanup_command, as pg_archivecleanup.
  *
- *   archive_cleanup_command = 'pg_logship cleanup --archive-dir /archive %r'
+ *   archive_cleanup_command = 'pg_logship cleanup --archive-dir /archive --keep-backups 2 %r'
+ *
+ * With --keep-backups N, the start of the oldest of the newest N base backups (.backup files in
+ * the archive) is kept as well (core/retention_cleanup.hpp): a file such a backup needs is never
+ * removed. A .backup file that cannot be read refuses the cleanup (exit 2, nothing removed); with
+ * no .backup file at all nothing is removed either.
  *
  * Exit 0 done; 2 any failure, bad usage included (as pg_archivecleanup).
  */
 #include "cli.hpp"
 
+#include "core/archive_format.hpp"
 #include "core/cleanup.hpp"
+#include "core/fileio.hpp"
+#include "core/retention_cleanup.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 namespace pgls::cli
 {
 
 namespace
 {
+
+enum
+{
+	kOptKeepBackups = 2000,
+};
+
+int
+parse_keep_backups(const char *arg)
+{
+	char *end = nullptr;
+	errno = 0;
+	long n = std::strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || n < 0 || n > 10000)
+		throw UsageError("invalid --keep-backups \"" + std::string(arg) +
+						 "\" (a number of backups, 0 to 10000)");
+	return static_cast<int>(n);
+}
+
+/* The original bytes of an archived .backup file (decoded and checked; small). */
+std::string
+read_backup_file(const std::string &path)
+{
+	std::string out;
+	decode_archived_file(path,
+						 [&out, &path](const char *buf, size_t len)
+						 {
+							 if (out.size() + len > 64 * 1024)
+								 throw std::runtime_error(
+									 "\"" + path + "\" is too large for a backup history file");
+							 out.append(buf, len);
+						 });
+	return out;
+}
 
 void
 usage()
@@ -29,11 +72,14 @@ usage()
 		"  --archive-dir DIR       root of the archive (pg_logship.archive_dir)\n"
 		"  --layout LAYOUT         shared (default) or per_server\n"
 		"  --server NAME           with per_server: the server whose folder to clean\n"
+		"  --keep-backups N        also keep what the newest N base backups (.backup files\n"
+		"                          in the archive) need; 0 (default): the plain rule\n"
 		"  -n, --dry-run           print the files that would be removed, remove nothing\n"
 		"  -d, --debug             report each file removed on stderr\n"
 		"  -h, --help              show this help, then exit\n\n"
 		"In postgresql.conf:\n"
-		"  archive_cleanup_command = 'pg_logship cleanup --archive-dir /archive %%r'\n\n"
+		"  archive_cleanup_command = 'pg_logship cleanup --archive-dir /archive --keep-backups 2 "
+		"%%r'\n\n"
 		"With the shared layout every server reads the same folder: clean it only from the\n"
 		"server whose %%r is the oldest still needed.\n\n"
 		"Exit status: 0 done, 2 error or bad usage.\n");
@@ -48,6 +94,7 @@ cmd_cleanup(int argc, char **argv)
 		{"archive-dir", required_argument, nullptr, kOptArchiveDir},
 		{"layout", required_argument, nullptr, kOptLayout},
 		{"server", required_argument, nullptr, kOptServer},
+		{"keep-backups", required_argument, nullptr, kOptKeepBackups},
 		{"dry-run", no_argument, nullptr, 'n'},
 		{"debug", no_argument, nullptr, 'd'},
 		{"help", no_argument, nullptr, 'h'},
@@ -55,6 +102,7 @@ cmd_cleanup(int argc, char **argv)
 	};
 	ArchiveOptions opts;
 	bool dry_run = false, debug = false;
+	int keep_backups = 0;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":ndh", long_options, nullptr)) != -1)
@@ -72,6 +120,9 @@ cmd_cleanup(int argc, char **argv)
 			case 'h':
 				usage();
 				return kExitOk;
+			case kOptKeepBackups:
+				keep_backups = parse_keep_backups(optarg);
+				break;
 			default:
 				bad_option(c, argv);
 		}
@@ -82,6 +133,32 @@ cmd_cleanup(int argc, char **argv)
 	std::string oldest_kept = argv[optind];
 	std::string boundary = cleanup_boundary(oldest_kept);
 	std::string dir = archive_dirs(opts, 1).front();
+
+	if (keep_backups > 0)
+	{
+		bool no_backups = false;
+		std::string kept_by;
+		std::string protected_from = protect_kept_backups(
+			list_dir(dir), oldest_kept, keep_backups, 0,
+			[&dir](const std::string &name) { return read_backup_file(dir + "/" + name); },
+			&no_backups, &kept_by);
+		if (no_backups)
+		{
+			std::fprintf(stderr,
+						 "pg_logship cleanup: no base backup (.backup file) in \"%s\"; removing "
+						 "nothing (--keep-backups %d)\n",
+						 dir.c_str(), keep_backups);
+			return kExitOk;
+		}
+		if (protected_from != boundary)
+		{
+			if (debug)
+				std::fprintf(stderr, "pg_logship cleanup: %s needs WAL from %s on\n",
+							 kept_by.c_str(), protected_from.c_str());
+			oldest_kept = protected_from;
+			boundary = protected_from;
+		}
+	}
 
 	if (debug)
 		std::fprintf(stderr, "pg_logship cleanup: keeping WAL file \"%s/%s\" and later\n",

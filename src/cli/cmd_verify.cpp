@@ -2,7 +2,7 @@
  * cmd_verify.cpp -- "pg_logship verify": a report on an archive folder and its quarantine.
  *
  * Exit 0 no problem found; 1 problems (each on a line "problem: ..."); 2 the archive could not be
- * read; 3 bad usage.
+ * read; 3 bad usage. --deep decodes every file and checks its checksum.
  */
 #include "cli.hpp"
 
@@ -22,24 +22,28 @@ namespace
 enum
 {
 	kOptSysid = 2000,
+	kOptDeep,
 };
 
 void
 usage()
 {
-	std::printf("pg_logship verify checks an archive: gaps, damaged or foreign segments, missing\n"
-				"history files, stray temp files and quarantined conflicting copies.\n\n"
-				"Usage:\n"
-				"  pg_logship verify --archive-dir DIR [OPTION]...\n\n"
-				"Options:\n"
-				"  --archive-dir DIR            root of the archive (pg_logship.archive_dir)\n"
-				"  --layout LAYOUT              shared (default) or per_server\n"
-				"  --server NAME                with per_server: the server whose folder to check\n"
-				"  --system-identifier N        every segment must belong to database system N\n"
-				"                               (default: the one most segments belong to)\n"
-				"  -h, --help                   show this help, then exit\n\n"
-				"Only file names and segment headers are read, not the WAL records.\n\n"
-				"Exit status: 0 archive ok, 1 problems found, 2 error, 3 bad usage.\n");
+	std::printf(
+		"pg_logship verify checks an archive: gaps, damaged or foreign segments, missing\n"
+		"history files, stray temp files and quarantined conflicting copies.\n\n"
+		"Usage:\n"
+		"  pg_logship verify --archive-dir DIR [OPTION]...\n\n"
+		"Options:\n"
+		"  --archive-dir DIR            root of the archive (pg_logship.archive_dir)\n"
+		"  --layout LAYOUT              shared (default) or per_server\n"
+		"  --server NAME                with per_server: the server whose folder to check\n"
+		"  --system-identifier N        every segment must belong to database system N\n"
+		"                               (default: the one most segments belong to)\n"
+		"  --deep                       decode every file and check its size and checksum\n"
+		"  -h, --help                   show this help, then exit\n\n"
+		"Without --deep, only file names, archive headers and segment headers are read:\n"
+		"quick, but damage inside a file's compressed content is found only with --deep.\n\n"
+		"Exit status: 0 archive ok, 1 problems found, 2 error, 3 bad usage.\n");
 }
 
 uint64_t
@@ -76,6 +80,12 @@ print_report(const VerifyReport &r)
 	}
 	std::printf("history files: %" PRIu64 ", backup history files: %" PRIu64 "\n", r.history_files,
 				r.backup_files);
+	const FormatCounts &f = r.formats;
+	std::printf("stored: lz4 %" PRIu64 ", zstd %" PRIu64 ", none %" PRIu64 ", raw %" PRIu64
+				"; %" PRIu64 " bytes for %" PRIu64 " original bytes\n",
+				f.lz4, f.zstd, f.none, f.raw, f.stored_bytes, f.original_bytes);
+	std::printf("checked: %s\n", r.deep ? "every file's content against its size and checksum"
+										: "names and headers (--deep also checks contents)");
 	for (const VerifyProblem &p : r.problems)
 		std::printf("problem: %s\n", p.message.c_str());
 	if (r.ok())
@@ -94,11 +104,13 @@ cmd_verify(int argc, char **argv)
 		{"layout", required_argument, nullptr, kOptLayout},
 		{"server", required_argument, nullptr, kOptServer},
 		{"system-identifier", required_argument, nullptr, kOptSysid},
+		{"deep", no_argument, nullptr, kOptDeep},
 		{"help", no_argument, nullptr, 'h'},
 		{nullptr, 0, nullptr, 0},
 	};
 	ArchiveOptions opts;
 	uint64_t sysid = 0;
+	bool deep = false;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", long_options, nullptr)) != -1)
@@ -109,6 +121,9 @@ cmd_verify(int argc, char **argv)
 		{
 			case kOptSysid:
 				sysid = parse_sysid(optarg);
+				break;
+			case kOptDeep:
+				deep = true;
 				break;
 			case 'h':
 				usage();
@@ -121,7 +136,7 @@ cmd_verify(int argc, char **argv)
 		throw UsageError("unexpected argument \"" + std::string(argv[optind]) + "\"");
 	std::string dir = archive_dirs(opts, 1).front();
 
-	VerifyReport report = verify_archive(dir, sysid);
+	VerifyReport report = verify_archive(dir, sysid, deep);
 	for (VerifyProblem &p : scan_quarantine(opts.root))
 		report.problems.push_back(std::move(p));
 	print_report(report);

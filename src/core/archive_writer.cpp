@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <optional>
 #include <sys/stat.h>
 
 namespace pgls
@@ -53,7 +54,9 @@ private:
 	std::string path_;
 };
 
-void
+/* Checks the offered file; returns the system identifier for the archive header (a segment's
+ * own, else the cluster's as requested, 0 when unknown). */
+uint64_t
 check_offered_file(const ArchiveRequest &req, const WalFileName &name)
 {
 	if (!name.valid())
@@ -61,7 +64,7 @@ check_offered_file(const ArchiveRequest &req, const WalFileName &name)
 			"invalid file name \"" + req.file + "\"",
 			"Only WAL segment, .partial, .history and .backup file names are archived.");
 	if (!name.has_segment() || name.kind == WalFileKind::Backup)
-		return;
+		return req.sysid;
 
 	uint64_t size = file_size(req.src_path);
 	if (req.seg_size != 0 && size != req.seg_size)
@@ -80,10 +83,19 @@ check_offered_file(const ArchiveRequest &req, const WalFileName &name)
 		check_wal_header(*hdr, wal_segno(name, seg_size) * seg_size, req.sysid, req.seg_size);
 	if (!why.empty())
 		throw ArchiveRefused("file \"" + req.file + "\" does not belong in this archive", why);
+	return hdr->sysid;
 }
 
-/* Puts src into dir under name, or finds it there with identical content. Returns true if this
- * call published it. Throws if name exists with different content and !allow_other. */
+/* What put_file() needs to know about the file it puts. */
+struct PutSource
+{
+	const std::string &path;
+	const std::string &server;
+	long pid;
+	EncodeOptions encode;
+	std::optional<ContentId> content; /* computed once, when first needed */
+};
+
 enum class PutResult
 {
 	Published,
@@ -91,22 +103,53 @@ enum class PutResult
 	Different,
 };
 
+/*
+ * Compares the content of the archived copy at path with ours. Identical: the copy's payload was
+ * decoded and checked too, and the copy and its folder are fsynced. A damaged copy is Different
+ * when damaged_is_different (quarantine: try the next name), else ArchivedCopyDamaged.
+ */
 PutResult
-put_file(const std::string &dir, const std::string &name, const std::string &src,
-		 const std::string &server, long pid, uint64_t *bytes)
+compare_existing(const std::string &dir, const std::string &path, const ContentId &ours,
+				 bool damaged_is_different)
+{
+	try
+	{
+		ArchivedFileInfo info = inspect_archived_file(path);
+		/* A header that says other content settles it without reading the payload. */
+		if (!info.raw && info.header.content() != ours)
+			return PutResult::Different;
+		if (archived_content_id(path, true) != ours)
+			return PutResult::Different;
+	}
+	catch (const ArchiveFormatError &e)
+	{
+		if (damaged_is_different)
+			return PutResult::Different;
+		throw ArchivedCopyDamaged(e.what(), path);
+	}
+	fsync_path(path, false);
+	fsync_path(dir, true);
+	return PutResult::Identical;
+}
+
+/* Puts src into dir under name, or finds it there with identical content. */
+PutResult
+put_file(const std::string &dir, const std::string &name, PutSource &src, bool damaged_is_different,
+		 ArchiveOutcome *out)
 {
 	std::string final_path = dir + "/" + name;
 	if (path_exists(final_path))
 	{
-		if (!files_identical(src, final_path))
-			return PutResult::Different;
-		fsync_path(final_path, false);
-		fsync_path(dir, true);
-		return PutResult::Identical;
+		if (!src.content)
+			src.content = content_id_of_file(src.path);
+		return compare_existing(dir, final_path, *src.content, damaged_is_different);
 	}
 
-	TempGuard temp(dir + "/" + temp_file_name(name, server, pid, next_nonce()));
-	*bytes += copy_file_new(src, temp.path(), true);
+	TempGuard temp(dir + "/" + temp_file_name(name, src.server, src.pid, next_nonce()));
+	EncodeResult enc = encode_file(src.path, temp.path(), src.encode, true);
+	src.content = enc.header.content();
+	out->bytes_written += enc.bytes_written;
+	out->bytes_original += enc.header.original_size;
 	if (publish_noreplace(temp.path(), final_path))
 	{
 		remove_if_exists(temp.path());
@@ -115,25 +158,21 @@ put_file(const std::string &dir, const std::string &name, const std::string &src
 		return PutResult::Published;
 	}
 	/* Someone published the name between our check and our link. */
-	if (!files_identical(temp.path(), final_path))
-		return PutResult::Different;
-	fsync_path(final_path, false);
-	fsync_path(dir, true);
-	return PutResult::Identical;
+	return compare_existing(dir, final_path, *src.content, damaged_is_different);
 }
 
 std::string
-quarantine(const ArchiveRequest &req, bool *is_new, uint64_t *bytes)
+quarantine(const ArchiveRequest &req, PutSource &src, ArchiveOutcome *out)
 {
 	std::string qdir = req.layout.quarantine_dir();
 	make_dirs_durable(qdir);
 	for (int i = 0; i < 1000; i++)
 	{
 		std::string name = i == 0 ? req.file : req.file + "." + std::to_string(i);
-		PutResult r = put_file(qdir, name, req.src_path, req.layout.server, req.pid, bytes);
+		PutResult r = put_file(qdir, name, src, true, out);
 		if (r == PutResult::Different)
 			continue;
-		*is_new = r == PutResult::Published;
+		out->quarantine_new = r == PutResult::Published;
 		return qdir + "/" + name;
 	}
 	throw IoError("too many quarantined versions of \"" + req.file + "\" in \"" + qdir + "\"",
@@ -161,14 +200,20 @@ ArchiveOutcome
 archive_file(const ArchiveRequest &req)
 {
 	WalFileName name = parse_wal_file_name(req.file);
-	check_offered_file(req, name);
+	uint64_t sysid = check_offered_file(req, name);
+
+	PutSource src{req.src_path, req.layout.server, req.pid, EncodeOptions{}, std::nullopt};
+	src.encode.algorithm = req.compression;
+	src.encode.level = req.level;
+	src.encode.sysid = sysid;
+	src.encode.tli = name.tli;
 
 	ArchiveOutcome out;
 	std::string dir = req.layout.wal_dir();
 	make_dirs_durable(dir);
 	out.final_path = dir + "/" + req.file;
 
-	switch (put_file(dir, req.file, req.src_path, req.layout.server, req.pid, &out.bytes_written))
+	switch (put_file(dir, req.file, src, false, &out))
 	{
 		case PutResult::Published:
 			out.result = ArchiveResult::Published;
@@ -178,7 +223,7 @@ archive_file(const ArchiveRequest &req)
 			break;
 		case PutResult::Different:
 			out.result = ArchiveResult::Conflict;
-			out.quarantine_path = quarantine(req, &out.quarantine_new, &out.bytes_written);
+			out.quarantine_path = quarantine(req, src, &out);
 			break;
 	}
 	return out;

@@ -4,19 +4,27 @@
  * The protocol, for a file F offered by server S:
  *   1. F's name must be a WAL/history/partial/backup name; a segment's header must name this
  *      cluster's system identifier, the segment size and the segment's own start address.
- *   2. If F already exists in the archive: same bytes -> fsync it and its folder, "already
+ *   2. If F already exists in the archive: same content -> fsync it and its folder, "already
  *      archived" (nothing uploaded: this is how a standby acknowledges what the primary archived);
- *      other bytes -> conflict (step 4).
- *   3. Otherwise copy to a temp file in the same folder, fsync it, and link(2) it to F. link never
- *      replaces, so of many concurrent writers exactly one publishes; the others see EEXIST and
- *      compare as in step 2. Then the temp is unlinked and the folder fsynced.
+ *      other content -> conflict (step 4).
+ *   3. Otherwise encode F (archive_format.hpp: header, compressed payload, checksum) into a temp
+ *      file in the same folder, fsync it, and link(2) it to F. link never replaces, so of many
+ *      concurrent writers exactly one publishes; the others see EEXIST and compare as in step 2.
+ *      Then the temp is unlinked and the folder fsynced.
  *   4. Conflict: the archive's copy is kept. S's copy is put, durably, in quarantine/<S>/ (once per
  *      distinct content) and the outcome says Conflict; the caller decides what to report.
  * A crash at any point leaves at worst a temp file (swept later); a final name always holds a
  * complete, fsynced file.
+ *
+ * "Same content" is the original bytes, whatever the compression: equal original size and
+ * XXH3-128 checksum (from the archived copy's header; a raw archived copy is hashed). So servers
+ * archiving with different compression settings agree. Before an existing copy is taken as
+ * identical, its payload is decoded and checked against its checksum: a damaged copy is never
+ * acknowledged (ArchivedCopyDamaged; the file stays in pg_wal until the copy is moved aside).
  */
 #pragma once
 
+#include "archive_format.hpp"
 #include "layout.hpp"
 
 #include <cstdint>
@@ -47,6 +55,25 @@ private:
 	std::string detail_;
 };
 
+/* The archive already holds F, and that copy is damaged (it does not decode to its checksum, or
+ * its header is broken). Nothing is acknowledged or overwritten: the file stays in pg_wal. */
+class ArchivedCopyDamaged : public std::runtime_error
+{
+public:
+	ArchivedCopyDamaged(const std::string &msg, const std::string &path)
+		: std::runtime_error(msg), path_(path)
+	{
+	}
+	const std::string &
+	path() const
+	{
+		return path_;
+	}
+
+private:
+	std::string path_;
+};
+
 struct ArchiveRequest
 {
 	ArchiveLayout layout;
@@ -55,6 +82,8 @@ struct ArchiveRequest
 	long pid = 0;
 	uint64_t sysid = 0;    /* 0 = do not check */
 	uint64_t seg_size = 0; /* 0 = do not check */
+	Compression compression = Compression::None;
+	int level = 0; /* 0..compression_max_level(compression); 0 = the library's default */
 };
 
 enum class ArchiveResult
@@ -72,11 +101,13 @@ struct ArchiveOutcome
 	std::string final_path;
 	std::string quarantine_path; /* set for Conflict */
 	bool quarantine_new = false; /* the quarantine copy was written by this call */
-	uint64_t bytes_written = 0;
+	uint64_t bytes_written = 0;  /* bytes written into the archive (headers, compressed) */
+	uint64_t bytes_original = 0; /* the original size of what was written */
 };
 
-/* Throws ArchiveRefused for unacceptable input and IoError for I/O failures; either way the
- * archive is unchanged apart from, at most, a temp file of ours that is removed on the way out. */
+/* Throws ArchiveRefused for unacceptable input, ArchivedCopyDamaged when the archive's copy of the
+ * file is damaged and IoError for I/O failures; in each case the archive is unchanged apart from,
+ * at most, a temp file of ours that is removed on the way out. */
 ArchiveOutcome archive_file(const ArchiveRequest &req);
 
 /*

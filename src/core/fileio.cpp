@@ -18,6 +18,7 @@ namespace pgls
 namespace
 {
 constexpr size_t kCopyBuf = 1 << 20;
+} // namespace
 
 void
 write_all(int fd, const char *buf, size_t len, const std::string &path)
@@ -68,14 +69,13 @@ read_full(int fd, char *buf, size_t len, const std::string &path)
 }
 
 Fd
-open_or_throw(const std::string &path, int flags, mode_t mode, const char *action)
+open_or_throw(const std::string &path, int flags, unsigned mode, const char *action)
 {
 	int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
 	if (fd < 0)
 		throw_io(action, path, errno);
 	return Fd(fd);
 }
-} // namespace
 
 void
 throw_io(const std::string &action, const std::string &path, int err)

@@ -3,10 +3,13 @@
  */
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace pgls
 {
@@ -37,6 +40,17 @@ public:
 	Fd(const Fd &) = delete;
 	Fd &operator=(const Fd &) = delete;
 	Fd(Fd &&o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+	Fd &
+	operator=(Fd &&o) noexcept
+	{
+		if (this != &o)
+		{
+			reset();
+			fd_ = o.fd_;
+			o.fd_ = -1;
+		}
+		return *this;
+	}
 	~Fd() { reset(); }
 	int
 	get() const
@@ -48,6 +62,18 @@ public:
 private:
 	int fd_ = -1;
 };
+
+/* open(2) with O_CLOEXEC; throws IoError "could not <action> ..." on failure. */
+Fd open_or_throw(const std::string &path, int flags, unsigned mode, const char *action);
+
+/* Writes all of buf (retrying on EINTR and short writes); path is for the message. */
+void write_all(int fd, const char *buf, size_t len, const std::string &path);
+
+/* Reads once (retrying on EINTR); 0 at end of file. */
+ssize_t read_some(int fd, char *buf, size_t len, const std::string &path);
+
+/* Reads until len bytes or end of file; returns the bytes read. */
+size_t read_full(int fd, char *buf, size_t len, const std::string &path);
 
 bool path_exists(const std::string &path);
 bool is_directory(const std::string &path);

@@ -4,6 +4,7 @@
 #include "pure.hpp"
 #include "restore.hpp"
 
+#include "archive_format.hpp"
 #include "fileio.hpp"
 #include "wal_header.hpp"
 #include "wal_name.hpp"
@@ -67,10 +68,11 @@ find_archived(const std::vector<std::string> &dirs, const std::string &file, uin
 	return std::string();
 }
 
-/* Throws RestoreRefused unless the copy at path is the segment name says. */
+/* Throws RestoreRefused unless the copy at path is the segment name says (and, for a file in the
+ * archive format, the database system its archive header names). */
 void
 check_segment_copy(const WalFileName &name, const std::string &src, const std::string &path,
-				   uint64_t bytes)
+				   uint64_t bytes, const ArchivedFileInfo &info)
 {
 	auto hdr = read_wal_long_header(path);
 	if (!hdr)
@@ -90,6 +92,10 @@ check_segment_copy(const WalFileName &name, const std::string &src, const std::s
 	if (!why.empty())
 		throw RestoreRefused("archived file \"" + src + "\" is not segment " + name.segment_name() +
 							 ": " + why);
+	if (!info.raw && info.header.sysid != 0 && info.header.sysid != hdr->sysid)
+		throw RestoreRefused("archived file \"" + src + "\" does not fit its archive header: the " +
+							 "header names database system " + std::to_string(info.header.sysid) +
+							 ", the WAL page header " + std::to_string(hdr->sysid));
 }
 
 } // namespace
@@ -108,22 +114,37 @@ restore_file(const std::vector<std::string> &dirs, const std::string &file, cons
 		throw InvalidWalFileName("invalid WAL file name \"" + file + "\"");
 
 	RestoreOutcome out;
-	uint64_t src_size = 0;
-	out.source_path = find_archived(dirs, file, &src_size);
+	uint64_t stored_size = 0;
+	out.source_path = find_archived(dirs, file, &stored_size);
 	if (out.source_path.empty())
 		return out;
 
 	std::string temp_path = restore_temp_path(dest, static_cast<long>(::getpid()));
 	remove_if_exists(temp_path); /* left by a crashed run that had our pid */
 	TempFile temp(temp_path);
-	out.bytes = copy_file_new(out.source_path, temp.path(), false);
-	uint64_t copied = file_size(temp.path());
-	if (out.bytes != src_size || copied != src_size)
+	ArchivedFileInfo info;
+	try
+	{
+		info = decode_file(out.source_path, temp.path(), false);
+	}
+	catch (const ArchiveFormatError &e)
+	{
+		throw RestoreRefused(e.what());
+	}
+	out.raw = info.raw;
+	out.compression = info.header.algorithm;
+	out.bytes = file_size(temp.path());
+	if (out.bytes != info.original_size())
 		throw RestoreRefused("copy of archived file \"" + out.source_path + "\" has " +
-							 std::to_string(copied) + " bytes, the archived file " +
-							 std::to_string(src_size));
+							 std::to_string(out.bytes) + " bytes, the archived file " +
+							 std::to_string(info.original_size()));
+	if (!info.raw && info.header.tli != 0 && info.header.tli != name.tli)
+		throw RestoreRefused("archived file \"" + out.source_path +
+							 "\" does not fit its name: its archive header says timeline " +
+							 std::to_string(info.header.tli) + ", the name " +
+							 std::to_string(name.tli));
 	if (name.kind == WalFileKind::Segment || name.kind == WalFileKind::Partial)
-		check_segment_copy(name, out.source_path, temp.path(), copied);
+		check_segment_copy(name, out.source_path, temp.path(), out.bytes, info);
 
 	if (::rename(temp.path().c_str(), dest.c_str()) != 0)
 		throw_io("rename file \"" + temp.path() + "\" to", dest, errno);

@@ -3,12 +3,17 @@
  *
  * The server asks for a bare file name (%f) and a destination path (%p). The name must be a WAL
  * file name (wal_name.hpp), so nothing outside the archive can be read. The archive folders are
- * searched in order; the first copy found is copied next to the destination and renamed over it,
- * so the server never sees a half-written file. A segment's copy is checked (size, long header,
- * start address) before it is installed: a damaged archive must make recovery stop, not replay
- * the wrong WAL. No fsync: PostgreSQL fsyncs restored files itself.
+ * searched in order; the first copy found is decoded (archive_format.hpp) next to the destination
+ * and renamed over it, so the server never sees a half-written file. Before it is installed, the
+ * decoded copy is checked: original size and checksum from the archive header, the timeline and
+ * system identifier the header names, and for a segment its size, long header and start address.
+ * A damaged archive must make recovery stop, not replay the wrong WAL. A raw archived file (no
+ * header, as stored before the archive format) is copied as it is, with the segment checks.
+ * No fsync: PostgreSQL fsyncs restored files itself.
  */
 #pragma once
+
+#include "archive_format.hpp"
 
 #include <cstdint>
 #include <stdexcept>
@@ -42,7 +47,9 @@ struct RestoreOutcome
 {
 	RestoreResult result = RestoreResult::NotFound;
 	std::string source_path; /* the archived copy used (Restored) */
-	uint64_t bytes = 0;
+	uint64_t bytes = 0;      /* bytes installed (the original size) */
+	bool raw = false;        /* the archived copy had no archive header */
+	Compression compression = Compression::None;
 };
 
 /* "<dest>.pgls-tmp.<pid>": where the copy is written before the rename. */

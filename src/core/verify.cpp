@@ -4,6 +4,7 @@
 #include "pure.hpp"
 #include "verify.hpp"
 
+#include "archive_format.hpp"
 #include "fileio.hpp"
 #include "layout.hpp"
 #include "wal_header.hpp"
@@ -33,7 +34,8 @@ struct Segment
 {
 	std::string name;
 	WalFileName wal;
-	uint64_t size = 0;
+	uint64_t size = 0; /* original size */
+	bool size_known = false;
 	std::optional<WalLongHeader> hdr;
 };
 
@@ -44,39 +46,70 @@ add_problem(std::vector<VerifyProblem> &problems, VerifyProblemKind kind, const 
 	problems.push_back(VerifyProblem{kind, file, file + ": " + what});
 }
 
-/* Reads path's header into *hdr. Returns "" when it decodes, else what is wrong; *unreadable says
- * whether the file could not be read at all. */
+/*
+ * Examines one archived file: its archive header (deep: its whole content) and, for a segment, the
+ * WAL long header at its start. Returns "" when sound, else what is wrong, with *kind. *info is
+ * set when the archive header could be read.
+ */
 std::string
-read_header(const std::string &path, std::optional<WalLongHeader> *hdr, bool *unreadable)
+examine(const std::string &path, const WalFileName &wal, bool segment, bool deep,
+		std::optional<ArchivedFileInfo> *info, std::optional<WalLongHeader> *hdr,
+		VerifyProblemKind *kind)
 {
-	Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-	if (fd.get() < 0)
+	std::string prefix;
+	try
 	{
-		*unreadable = true;
-		return std::string("could not open: ") + std::strerror(errno);
+		ArchivedFileInfo i;
+		if (deep)
+			i = verify_archived_file(path);
+		if (segment)
+			prefix = read_original_prefix(path, kWalLongHeaderSize, &i);
+		else if (!deep)
+			i = inspect_archived_file(path);
+		*info = i;
 	}
-	unsigned char buf[kWalLongHeaderSize];
-	size_t got = 0;
-	while (got < sizeof buf)
+	catch (const ArchiveFormatError &e)
 	{
-		ssize_t n = ::pread(fd.get(), buf + got, sizeof buf - got, static_cast<off_t>(got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-		{
-			*unreadable = true;
-			return std::string("could not read: ") + std::strerror(errno);
-		}
-		if (n == 0)
-			break;
-		got += static_cast<size_t>(n);
+		*kind = VerifyProblemKind::Damaged;
+		return e.problem();
 	}
-	if (got < sizeof buf)
-		return "too short for a WAL segment header (" + std::to_string(got) + " bytes)";
-	*hdr = decode_wal_long_header(buf, got);
+	catch (const IoError &e)
+	{
+		*kind = VerifyProblemKind::Unreadable;
+		return e.what();
+	}
+	const ArchivedFileInfo &i = **info;
+	*kind = VerifyProblemKind::BadHeader;
+	if (!i.raw && i.header.tli != 0 && i.header.tli != wal.tli)
+		return "archive header says timeline " + std::to_string(i.header.tli) + ", the name says " +
+			   std::to_string(wal.tli);
+	if (!segment)
+		return std::string();
+	if (prefix.size() < kWalLongHeaderSize)
+		return "too short for a WAL segment header (" + std::to_string(prefix.size()) + " bytes)";
+	*hdr = decode_wal_long_header(reinterpret_cast<const unsigned char *>(prefix.data()),
+								  prefix.size());
 	if (!*hdr)
 		return "has no WAL long page header";
+	if (!i.raw && i.header.sysid != 0 && i.header.sysid != (*hdr)->sysid)
+		return "archive header names database system " + std::to_string(i.header.sysid) +
+			   ", the WAL page header " + std::to_string((*hdr)->sysid);
 	return std::string();
+}
+
+void
+count_format(FormatCounts &c, const ArchivedFileInfo &info)
+{
+	if (info.raw)
+		c.raw++;
+	else if (info.header.algorithm == Compression::None)
+		c.none++;
+	else if (info.header.algorithm == Compression::Lz4)
+		c.lz4++;
+	else
+		c.zstd++;
+	c.original_bytes += info.original_size();
+	c.stored_bytes += info.file_size;
 }
 
 /* The system identifier most headers carry (the first seen on a tie); 0 when none. */
@@ -141,6 +174,16 @@ scan_names(const std::string &dir, VerifyReport &r, std::vector<Segment> *segs,
 			add_problem(r.problems, VerifyProblemKind::UnknownFile, name, "not a regular file");
 			continue;
 		}
+		bool segment = wal.kind == WalFileKind::Segment || wal.kind == WalFileKind::Partial;
+		std::optional<ArchivedFileInfo> info;
+		std::optional<WalLongHeader> hdr;
+		VerifyProblemKind kind = VerifyProblemKind::BadHeader;
+		std::string why = examine(path, wal, segment, r.deep, &info, &hdr, &kind);
+		if (!why.empty())
+			add_problem(r.problems, kind, name, why);
+		if (info)
+			count_format(r.formats, *info);
+
 		if (wal.kind == WalFileKind::History)
 		{
 			histories->insert(wal.tli);
@@ -156,13 +199,10 @@ scan_names(const std::string &dir, VerifyReport &r, std::vector<Segment> *segs,
 		Segment s;
 		s.name = name;
 		s.wal = wal;
-		s.size = static_cast<uint64_t>(st.st_size);
-		bool unreadable = false;
-		std::string why = read_header(path, &s.hdr, &unreadable);
-		if (!why.empty())
-			add_problem(r.problems,
-						unreadable ? VerifyProblemKind::Unreadable : VerifyProblemKind::BadHeader,
-						name, why);
+		/* The size PostgreSQL wrote; a damaged file's is unknown, and not reported twice. */
+		s.size = info ? info->original_size() : 0;
+		s.size_known = info.has_value();
+		s.hdr = hdr;
 		segs->push_back(std::move(s));
 	}
 }
@@ -186,7 +226,7 @@ check_segments(const std::vector<Segment> &segs, VerifyReport &r)
 		bool &full = present[s.wal.tli][segno];
 		full = full || s.wal.kind == WalFileKind::Segment;
 
-		if (r.seg_size != 0 && s.size != r.seg_size)
+		if (r.seg_size != 0 && s.size_known && s.size != r.seg_size)
 			add_problem(r.problems, VerifyProblemKind::WrongSize, s.name,
 						"is " + std::to_string(s.size) + " bytes, segments are " +
 							std::to_string(r.seg_size));
@@ -283,6 +323,8 @@ verify_problem_kind_name(VerifyProblemKind kind)
 			return "unknown file";
 		case VerifyProblemKind::Quarantined:
 			return "quarantined";
+		case VerifyProblemKind::Damaged:
+			return "damaged";
 	}
 	return "?";
 }
@@ -295,10 +337,11 @@ VerifyReport::count(VerifyProblemKind kind) const
 }
 
 VerifyReport
-verify_archive(const std::string &dir, uint64_t expected_sysid)
+verify_archive(const std::string &dir, uint64_t expected_sysid, bool deep)
 {
 	VerifyReport r;
 	r.dir = dir;
+	r.deep = deep;
 	std::vector<Segment> segs;
 	std::set<uint32_t> histories, timelines;
 	scan_names(dir, r, &segs, &histories, &timelines);

@@ -1,9 +1,11 @@
 /*
  * verify.hpp -- checking an archive folder: is every segment there, sound and from one cluster?
  *
- * Only names and the first 40 bytes of each segment (its long page header) are read, so a large
- * archive is checked quickly; the content past the header is not checked. Conflicting copies kept
- * in <root>/quarantine/<server>/ are reported by a separate scan.
+ * By default only names, archive headers (archive_format.hpp) and the start of each segment (its
+ * long page header, decoding only the first block of a compressed file) are read, so a large
+ * archive is checked quickly; the content past that is not checked. With deep, every file is
+ * decoded in full and checked against its size and checksum. Conflicting copies kept in
+ * <root>/quarantine/<server>/ are reported by a separate scan.
  */
 #pragma once
 
@@ -27,6 +29,8 @@ enum class VerifyProblemKind
 	StrayTemp,      /* a temp file of an unfinished or crashed write */
 	UnknownFile,    /* not a WAL file name (or a segment name impossible for the segment size) */
 	Quarantined,    /* a conflicting copy kept in quarantine */
+	Damaged,        /* archive header damaged or of an unknown version, truncated, or (deep) the
+					 * content does not decode to its size and checksum */
 };
 
 const char *verify_problem_kind_name(VerifyProblemKind kind);
@@ -50,9 +54,22 @@ struct TimelineSummary
 	bool has_history = false;
 };
 
+/* Files examined, by how they are stored. */
+struct FormatCounts
+{
+	uint64_t raw = 0; /* no archive header (stored before the archive format): no checksum */
+	uint64_t none = 0;
+	uint64_t lz4 = 0;
+	uint64_t zstd = 0;
+	uint64_t original_bytes = 0; /* what the files hold */
+	uint64_t stored_bytes = 0;   /* what they take in the archive */
+};
+
 struct VerifyReport
 {
 	std::string dir;
+	bool deep = false; /* every file was decoded and its checksum checked */
+	FormatCounts formats;
 	uint64_t seg_size = 0; /* from the first sound header; 0 when there is none */
 	uint64_t sysid = 0;    /* the expected one, else the one most segments carry */
 	uint64_t history_files = 0;
@@ -69,8 +86,9 @@ struct VerifyReport
 };
 
 /* Checks the archive folder dir (e.g. archive_read_dir()). expected_sysid 0 = whichever most
- * segments carry. Throws IoError when dir cannot be listed. */
-VerifyReport verify_archive(const std::string &dir, uint64_t expected_sysid = 0);
+ * segments carry. deep: decode every file and check its checksum. Throws IoError when dir cannot
+ * be listed. */
+VerifyReport verify_archive(const std::string &dir, uint64_t expected_sysid = 0, bool deep = false);
 
 /* One problem per file in <root>/quarantine/<server>/ (none when there is no quarantine). */
 std::vector<VerifyProblem> scan_quarantine(const std::string &root);

@@ -48,6 +48,13 @@ check_wal_header(const WalLongHeader &hdr, uint64_t expected_start_lsn, uint64_t
 				 uint64_t expected_seg_size)
 {
 	char buf[256];
+	if (hdr.magic != kWalPageMagic)
+	{
+		std::snprintf(buf, sizeof buf,
+					  "The segment's page magic is 0x%04X, this PostgreSQL version writes 0x%04X.",
+					  hdr.magic, kWalPageMagic);
+		return buf;
+	}
 	if (expected_sysid != 0 && hdr.sysid != expected_sysid)
 	{
 		std::snprintf(buf, sizeof buf,

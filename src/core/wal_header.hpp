@@ -26,6 +26,15 @@ constexpr size_t kWalOffSegSize = 32;
 constexpr size_t kWalOffBlcksz = 36;
 constexpr uint16_t kWalLongHeaderFlag = 0x0002;
 
+/*
+ * XLOG_PAGE_MAGIC of the PostgreSQL version built against (it changes with every major version's
+ * WAL format). The Makefile reads it from the server headers; the module static_asserts it.
+ */
+#ifndef PGLS_XLOG_PAGE_MAGIC
+#error "PGLS_XLOG_PAGE_MAGIC must be defined (the Makefile reads it from access/xlog_internal.h)"
+#endif
+constexpr uint16_t kWalPageMagic = PGLS_XLOG_PAGE_MAGIC;
+
 struct WalLongHeader
 {
 	uint16_t magic = 0;
@@ -41,8 +50,9 @@ struct WalLongHeader
  * fewer than kWalLongHeaderSize bytes or the long-header flag is not set. */
 std::optional<WalLongHeader> decode_wal_long_header(const unsigned char *buf, size_t len);
 
-/* Checks a segment's header against what its name and the cluster say. Returns an empty string
- * when it fits, else a sentence saying what does not (for errdetail). expected_sysid 0 = any. */
+/* Checks a segment's header against this PostgreSQL version's page magic and what its name and
+ * the cluster say. Returns an empty string when it fits, else a sentence saying what does not
+ * (for errdetail). expected_sysid 0 = any. */
 std::string check_wal_header(const WalLongHeader &hdr, uint64_t expected_segno_start_lsn,
 							 uint64_t expected_sysid, uint64_t expected_seg_size);
 

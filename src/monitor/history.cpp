@@ -36,13 +36,12 @@ series_value(const Sample &s, Series series, int pid, XLogRecPtr *out)
 }
 
 /*
- * Collects points newest-first until one is at or below stop_lsn (included) or older than
- * min_time, then reverses them into ascending order and appends the live point. Returns the
- * count; pts must hold ring capacity + 1.
+ * Collects points newest-first until one is older than min_time (included), then reverses them into
+ * ascending order and appends the live point. Returns the count; pts must hold ring capacity + 1.
  */
 int
-collect(Series series, int pid, XLogRecPtr stop_lsn, TimestampTz min_time, XLogRecPtr live,
-		TimestampTz now, LsnPoint *pts, int max)
+collect(Series series, int pid, TimestampTz min_time, XLogRecPtr live, TimestampTz now,
+		LsnPoint *pts, int max)
 {
 	int n = 0;
 	uint64 written = ring_written();
@@ -55,7 +54,7 @@ collect(Series series, int pid, XLogRecPtr stop_lsn, TimestampTz min_time, XLogR
 		if (!series_value(s, series, pid, &v))
 			break;
 		pts[n++] = LsnPoint{s.time, v};
-		if (v <= stop_lsn || s.time < min_time)
+		if (s.time < min_time)
 			break;
 	}
 	for (int i = 0; i < n / 2; i++)
@@ -91,12 +90,57 @@ history_lag_seconds(Series series, XLogRecPtr live, XLogRecPtr pos, TimestampTz 
 {
 	if (pos >= live)
 		return 0.0;
-	int max = capacity_plus_one();
-	LsnPoint *pts = static_cast<LsnPoint *>(palloc(sizeof(LsnPoint) * max));
-	int n = collect(series, 0, pos, 0, live, now, pts, max);
-	double lag = lag_seconds(pts, n, live, pos, now);
-	pfree(pts);
-	return lag;
+
+	/*
+	 * The series never decreases, so the samples around the moment it passed pos are found by
+	 * binary search: O(log history_size) sample reads however far behind pos is.
+	 */
+	LsnPoint pts[3];
+	int n = 0;
+	uint64 written = ring_written();
+	Ring *r = ring();
+	uint64 lo = written > static_cast<uint64>(r ? r->capacity : 0) ? written - r->capacity : 0;
+	uint64 hi = written;
+	Sample s;
+	XLogRecPtr v;
+
+	/* Skip slots the writer is overwriting right now (the oldest ones). */
+	while (lo < hi && !(ring_read(lo, &s) && series_value(s, series, 0, &v)))
+		lo++;
+	if (lo < hi)
+	{
+		LsnPoint first{s.time, v};
+		if (v > pos)
+			pts[n++] = first; /* passed before the history starts: a lower bound */
+		else
+		{
+			/* Invariant: value(lo) <= pos; value(hi) > pos or hi == written. */
+			uint64 good = lo;
+			LsnPoint below = first;
+			while (hi - good > 1)
+			{
+				uint64 mid = good + (hi - good) / 2;
+				if (!(ring_read(mid, &s) && series_value(s, series, 0, &v)))
+				{
+					hi = mid; /* unreadable: look in the older half */
+					continue;
+				}
+				if (v <= pos)
+				{
+					good = mid;
+					below = LsnPoint{s.time, v};
+				}
+				else
+					hi = mid;
+			}
+			pts[n++] = below;
+			if (hi < written && ring_read(hi, &s) && series_value(s, series, 0, &v) && v > pos)
+				pts[n++] = LsnPoint{s.time, v};
+		}
+	}
+	if (n == 0 || pts[n - 1].time_us < now)
+		pts[n++] = LsnPoint{now, Max(live, n > 0 ? pts[n - 1].lsn : live)};
+	return lag_seconds(pts, n, live, pos, now);
 }
 
 bool
@@ -106,7 +150,7 @@ history_rate(Series series, int pid, XLogRecPtr live, TimestampTz now, double wi
 	int max = capacity_plus_one();
 	int64 window_us = static_cast<int64>(window_s * USECS_PER_SEC);
 	LsnPoint *pts = static_cast<LsnPoint *>(palloc(sizeof(LsnPoint) * max));
-	int n = collect(series, pid, 0, now - window_us, live, now, pts, max);
+	int n = collect(series, pid, now - window_us, live, now, pts, max);
 	std::optional<double> r = rate_bytes_per_second(pts, n, window_us);
 	pfree(pts);
 	if (!r)

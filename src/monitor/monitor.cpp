@@ -11,6 +11,7 @@
 #include "monitor/history.hpp"
 #include "monitor/probe.hpp"
 #include "monitor/ring.hpp"
+#include "monitor/sender_lag.hpp"
 #include "worker/worker.hpp"
 
 int pgls_sample_interval_ms = 1000;
@@ -40,9 +41,17 @@ standby_replay_delay(const SelfProbe &self)
 		return 0;
 	double delay =
 		history_lag_seconds(Series::Received, self.received_lsn, self.replayed_lsn, self.now);
-	if (!self.link_ok)
+	if (self.link_ok)
 	{
-		TimestampTz since = static_cast<TimestampTz>(pg_atomic_read_u64(&ring()->link_last_ok));
+		/* Whoever sees the link up (sampler or view) records it, so an outage is measured from
+		 * the last moment anyone saw it up, not from the last sample. */
+		if (ring())
+			pg_atomic_write_u64(&ring()->link_last_ok, static_cast<uint64>(self.now));
+	}
+	else
+	{
+		TimestampTz since =
+			ring() ? static_cast<TimestampTz>(pg_atomic_read_u64(&ring()->link_last_ok)) : 0;
 		if (since == 0)
 			since = PgStartTime;
 		delay = Max(delay, static_cast<double>(self.now - since) / USECS_PER_SEC);
@@ -61,8 +70,6 @@ take_sample(void)
 
 	SelfProbe self;
 	probe_self(&self);
-	if (self.link_ok)
-		pg_atomic_write_u64(&ring()->link_last_ok, static_cast<uint64>(self.now));
 
 	SenderProbe senders[kHistorySenders];
 	int n = probe_senders(senders, kHistorySenders, true);
@@ -89,9 +96,14 @@ take_sample(void)
 		o.write = p.write;
 		o.flush = p.flush;
 		o.replay = p.replay;
-		o.write_lag = history_lag_seconds(Series::Current, self.current_lsn, p.write, self.now);
-		o.flush_lag = history_lag_seconds(Series::Current, self.current_lsn, p.flush, self.now);
-		o.replay_lag = history_lag_seconds(Series::Current, self.current_lsn, p.replay, self.now);
+		SenderLag lag;
+		compute_sender_lag(p, self.current_lsn, self.now, &lag);
+		o.total = static_cast<int64>(lag.total);
+		o.not_replayed =
+			lag.has_flush && lag.has_replay ? static_cast<int64>(lag.not_replayed) : -1;
+		o.write_lag = lag.has_write ? static_cast<float4>(lag.write_lag) : -1;
+		o.flush_lag = lag.has_flush ? static_cast<float4>(lag.flush_lag) : -1;
+		o.replay_lag = lag.has_replay ? static_cast<float4>(lag.replay_lag) : -1;
 		strlcpy(o.name, p.name, sizeof o.name);
 	}
 	ring_append(s);

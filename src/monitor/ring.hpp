@@ -30,7 +30,9 @@ struct SenderSample
 	XLogRecPtr write;
 	XLogRecPtr flush;
 	XLogRecPtr replay;
-	float4 write_lag;
+	int64 total;        /* bytes to the furthest reported position */
+	int64 not_replayed; /* -1: unknown */
+	float4 write_lag;   /* seconds; -1: unknown (position never reported) */
 	float4 flush_lag;
 	float4 replay_lag;
 	char name[NAMEDATALEN];

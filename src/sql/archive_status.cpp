@@ -7,6 +7,8 @@
 #include "pg/guard.hpp"
 
 #include "archive/archive_dir.hpp"
+#include "archive/pool.hpp"
+#include "core/archive_format.hpp"
 #include "core/layout.hpp"
 #include "settings.hpp"
 #include "shmem.hpp"
@@ -94,7 +96,7 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 
 	enum
 	{
-		NCOLS = 21
+		NCOLS = 29
 	};
 	Datum values[NCOLS];
 	bool nulls[NCOLS];
@@ -113,6 +115,8 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 	values[i++] = CStringGetTextDatum(pgls_archive_dir ? pgls_archive_dir : "");
 	values[i++] = CStringGetTextDatum(pgls_archive_layout == 0 ? "shared" : "per_server");
 	values[i++] = CStringGetTextDatum(server);
+	values[i++] = CStringGetTextDatum(
+		pgls::compression_name(static_cast<pgls::Compression>(pgls_compression)));
 	values[i++] = BoolGetDatum(XLogArchivingActive());
 	values[i++] = BoolGetDatum(XLogArchiveLibrary && strcmp(XLogArchiveLibrary, "pg_logship") == 0);
 	values[i++] = Int64GetDatum(ready.count);
@@ -137,6 +141,7 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.refused));
 		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.io_failures));
 		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.bytes_written));
+		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.bytes_original));
 		values[i++] = Int64GetDatum(pg_atomic_read_u64(&a.temp_files_swept));
 		char last_conflict[64], last_error[256];
 		TimestampTz conflict_time, error_time;
@@ -169,7 +174,7 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 	}
 	else
 	{
-		for (int k = 0; k < 11; k++)
+		for (int k = 0; k < 12; k++)
 			nulls[i++] = true;
 	}
 	int64 q = count_quarantine(server);
@@ -178,6 +183,16 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 	else
 		nulls[i] = true;
 	i++;
+
+	/* Parallel archiving: workers, queue, who archived what, throughput. */
+	pgls::PoolStats ps;
+	pgls::archive_pool_stats(&ps);
+	values[i++] = Int32GetDatum(ps.workers);
+	values[i++] = Int32GetDatum(ps.workers_running);
+	values[i++] = Int32GetDatum(ps.queued);
+	values[i++] = Int64GetDatum(static_cast<int64>(ps.worker_files));
+	values[i++] = Int64GetDatum(static_cast<int64>(ps.inline_files));
+	values[i++] = Float8GetDatum(ps.files_per_second);
 	Assert(i == NCOLS);
 
 	HeapTuple tuple = heap_form_tuple(tupdesc, values, nulls);

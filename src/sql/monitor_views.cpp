@@ -12,6 +12,7 @@
 #include "monitor/monitor.hpp"
 #include "monitor/probe.hpp"
 #include "monitor/ring.hpp"
+#include "monitor/sender_lag.hpp"
 
 extern "C"
 {
@@ -115,48 +116,35 @@ pgls_replication_internal_impl(FunctionCallInfo fcinfo)
 	for (int i = 0; i < n; i++)
 	{
 		const pgls::SenderProbe &p = senders[i];
-		XLogRecPtr cur = self.current_lsn;
-		bool replied = !XLogRecPtrIsInvalid(p.write);
+		pgls::SenderLag lag;
+		pgls::compute_sender_lag(p, self.current_lsn, self.now, &lag);
 		Row row;
 		row.add(Int32GetDatum(p.pid));
 		row.text(pgls::walsender_state_name(p.state));
-		row.lsn(cur);
+		row.lsn(self.current_lsn);
 		row.lsn(p.sent);
 		row.lsn(p.write);
 		row.lsn(p.flush);
 		row.lsn(p.replay);
-		uint64 not_sent = pgls::lsn_diff(cur, p.sent);
-		uint64 not_written = pgls::lsn_diff(p.sent, p.write);
-		uint64 not_flushed = pgls::lsn_diff(p.write, p.flush);
-		uint64 not_replayed = pgls::lsn_diff(p.flush, p.replay);
-		row.int8(not_sent);
-		if (!replied)
-		{
-			for (int k = 0; k < 8; k++)
-				row.null();
-		}
-		else
-		{
-			uint64 total = pgls::lsn_diff(cur, p.replay);
-			row.int8(not_written);
-			row.int8(not_flushed);
-			row.int8(not_replayed);
-			row.int8(total);
-			row.float8(pgls::history_lag_seconds(pgls::Series::Current, cur, p.write, self.now));
-			row.float8(pgls::history_lag_seconds(pgls::Series::Current, cur, p.flush, self.now));
-			row.float8(pgls::history_lag_seconds(pgls::Series::Current, cur, p.replay, self.now));
-			row.text(pgls::bottleneck_name(
-				pgls::classify_bottleneck(not_sent, not_written, not_flushed, not_replayed)));
-		}
-		double standby_rate = 0;
+		row.int8(lag.not_sent);
+		lag.has_write ? row.int8(lag.not_written) : row.null();
+		lag.has_write &&lag.has_flush ? row.int8(lag.not_flushed) : row.null();
+		lag.has_flush &&lag.has_replay ? row.int8(lag.not_replayed) : row.null();
+		row.int8(lag.total);
+		lag.has_write ? row.float8(lag.write_lag) : row.null();
+		lag.has_flush ? row.float8(lag.flush_lag) : row.null();
+		lag.has_replay ? row.float8(lag.replay_lag) : row.null();
+		row.text(pgls::bottleneck_name(lag.bottleneck));
+
+		/* Catch-up: the standby's replay rate against the upstream's WAL rate. */
 		std::optional<double> eta;
-		if (replied && have_upstream_rate &&
-			pgls::history_rate(pgls::Series::SenderReplay, p.pid, p.replay, self.now,
-							   pgls::kRateWindowSeconds, &standby_rate))
-			eta = pgls::catchup_eta_seconds(pgls::lsn_diff(cur, p.replay), standby_rate,
-											upstream_rate);
-		else if (replied && p.replay >= cur)
+		double standby_rate = 0;
+		if (lag.has_replay && lag.total == 0)
 			eta = 0.0;
+		else if (lag.has_replay && have_upstream_rate &&
+				 pgls::history_rate(pgls::Series::SenderReplay, p.pid, p.replay, self.now,
+									pgls::kRateWindowSeconds, &standby_rate))
+			eta = pgls::catchup_eta_seconds(lag.total, standby_rate, upstream_rate);
 		eta ? row.float8(*eta) : row.null();
 		row.int8(p.sync_priority);
 		put_row(fcinfo, row);
@@ -190,7 +178,9 @@ pgls_receiver_internal_impl(FunctionCallInfo fcinfo)
 	row.lsn(self.replayed_lsn);
 	row.int8(pgls::lsn_diff(self.received_lsn, self.replayed_lsn));
 	row.float8(pgls::standby_replay_delay(self));
-	if (self.last_msg_receipt != 0)
+	/* PostgreSQL resets the receipt time when a walreceiver starts: meaningful only while one
+	 * runs. */
+	if (self.receiver_pid != 0 && self.last_msg_receipt != 0)
 		row.float8(static_cast<double>(self.now - self.last_msg_receipt) / USECS_PER_SEC);
 	else
 		row.null();
@@ -201,8 +191,8 @@ pgls_receiver_internal_impl(FunctionCallInfo fcinfo)
 }
 
 /*
- * The history ring as rows, oldest first: one "self" row per sample and one "standby" row per
- * walsender sampled.
+ * The history ring as rows, oldest first, from `since` on (NULL: all): one "self" row per sample
+ * and one "standby" row per walsender sampled.
  */
 PGLS_FUNCTION(pgls_lag_history_internal)
 
@@ -212,10 +202,23 @@ pgls_lag_history_internal_impl(FunctionCallInfo fcinfo)
 	require_monitor();
 	InitMaterializedSRF(fcinfo, 0);
 
+	TimestampTz since = PG_ARGISNULL(0) ? DT_NOBEGIN : PG_GETARG_TIMESTAMPTZ(0);
 	uint64 written = pgls::ring_written();
 	uint64 capacity = static_cast<uint64>(pgls::ring()->capacity);
 	uint64 first = written > capacity ? written - capacity : 0;
 	pgls::Sample *s = static_cast<pgls::Sample *>(palloc(sizeof(pgls::Sample)));
+
+	/* Samples are in time order: binary search for the first one at or after since. */
+	uint64 lo = first, hi = written;
+	while (lo < hi)
+	{
+		uint64 mid = lo + (hi - lo) / 2;
+		if (pgls::ring_read(mid, s) && s->time < since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
 
 	for (uint64 idx = first; idx < written; idx++)
 	{
@@ -246,7 +249,6 @@ pgls_lag_history_internal_impl(FunctionCallInfo fcinfo)
 		for (int i = 0; i < s->n_senders && i < pgls::kHistorySenders; i++)
 		{
 			const pgls::SenderSample &o = s->senders[i];
-			bool replied = !XLogRecPtrIsInvalid(o.write);
 			Row row;
 			row.add(TimestampTzGetDatum(s->time));
 			row.text("standby");
@@ -258,19 +260,12 @@ pgls_lag_history_internal_impl(FunctionCallInfo fcinfo)
 			row.lsn(o.write);
 			row.lsn(o.flush);
 			row.lsn(o.replay);
-			if (replied)
-			{
-				row.int8(pgls::lsn_diff(s->current_lsn, o.replay));
-				row.int8(pgls::lsn_diff(o.flush, o.replay));
-				row.float8(o.write_lag);
-				row.float8(o.flush_lag);
-				row.float8(o.replay_lag);
-			}
-			else
-			{
-				for (int k = 0; k < 5; k++)
-					row.null();
-			}
+			/* Stages the client never reported are NULL (see sender_lag.hpp). */
+			row.int8(o.total);
+			o.not_replayed >= 0 ? row.int8(o.not_replayed) : row.null();
+			o.write_lag >= 0 ? row.float8(o.write_lag) : row.null();
+			o.flush_lag >= 0 ? row.float8(o.flush_lag) : row.null();
+			o.replay_lag >= 0 ? row.float8(o.replay_lag) : row.null();
 			row.null(); /* link_ok: see the standby's own receiver view */
 			row.null(); /* replay_paused */
 			row.null(); /* ready_count */

@@ -3,6 +3,7 @@
  */
 #pragma once
 
+#include "core/archive_format.hpp"
 #include "core/wal_header.hpp"
 #include "core/wal_name.hpp"
 
@@ -24,7 +25,7 @@ namespace pgls::test
 
 constexpr uint64_t kSegSize = 1024 * 1024; /* smallest valid segment size: quick to write */
 constexpr uint64_t kSysid = UINT64_C(7300000000000000001);
-constexpr uint16_t kMagic = 0xD110; /* XLOG_PAGE_MAGIC of PostgreSQL 15 */
+constexpr uint16_t kMagic = pgls::kWalPageMagic; /* XLOG_PAGE_MAGIC of the server built against */
 
 /* A fresh directory under $TMPDIR (or /tmp), removed with everything in it at the end. */
 class TempDir
@@ -141,6 +142,57 @@ write_segment(const std::string &dir, const SegmentSpec &s, const std::string &n
 	write_file(path, segment_bytes(s));
 	return path;
 }
+
+/* The original bytes of a file in the archive format (or of a raw file), checked. */
+inline std::string
+decoded(const std::string &path)
+{
+	std::string out;
+	decode_archived_file(path, [&](const char *p, size_t n) { out.append(p, n); });
+	return out;
+}
+
+/* Writes the contents into dir/name in the archive format; returns the path. */
+inline std::string
+write_encoded(const std::string &dir, const std::string &name, const std::string &contents,
+			  Compression c, int level = 0, uint64_t sysid = kSysid, uint32_t tli = 1)
+{
+	std::string plain = dir + "/" + name + ".plain";
+	std::string path = dir + "/" + name;
+	write_file(plain, contents);
+	std::filesystem::remove(path);
+	EncodeOptions opts;
+	opts.algorithm = c;
+	opts.level = level;
+	opts.sysid = sysid;
+	opts.tli = tli;
+	encode_file(plain, path, opts, false);
+	std::filesystem::remove(plain);
+	return path;
+}
+
+/* A fake segment in the archive format, under its own name (or name); returns its path. */
+inline std::string
+write_encoded_segment(const std::string &dir, const SegmentSpec &s, Compression c,
+					  const std::string &name = "")
+{
+	return write_encoded(dir, name.empty() ? segment_name(s) : name, segment_bytes(s), c, 0,
+						 s.sysid, s.tli);
+}
+
+/* XORs the byte at offset with mask (0xFF: every bit). */
+inline void
+flip_byte(const std::string &path, uint64_t offset, unsigned char mask = 0xFF)
+{
+	std::string data = read_file(path);
+	if (offset >= data.size())
+		throw std::runtime_error("flip_byte: offset past the end of " + path);
+	data[offset] = static_cast<char>(static_cast<unsigned char>(data[offset]) ^ mask);
+	write_file(path, data);
+}
+
+inline const Compression kAllCompressions[] = {Compression::None, Compression::Lz4,
+											   Compression::Zstd};
 
 /* Sorted names in dir. */
 inline std::vector<std::string>

@@ -1,6 +1,7 @@
 /*
- * test_archive_writer.cpp -- publishing into the archive: refusals, conflicts, quarantine,
- * concurrent writers and the temp-file sweep.
+ * test_archive_writer.cpp -- publishing into the archive: the archive format, refusals, conflicts,
+ * quarantine, duplicate detection across compression settings and raw (pre-format) copies,
+ * damaged archived copies, concurrent writers and the temp-file sweep.
  */
 #include "core/archive_writer.hpp"
 #include "core/fileio.hpp"
@@ -36,9 +37,12 @@ protected:
 	}
 
 	ArchiveRequest
-	request(const std::string &server, const std::string &file, const std::string &src_path)
+	request(const std::string &server, const std::string &file, const std::string &src_path,
+			Compression compression = Compression::None, int level = 0)
 	{
 		ArchiveRequest req;
+		req.compression = compression;
+		req.level = level;
 		req.layout = ArchiveLayout{root, Layout::Shared, server};
 		req.file = file;
 		req.src_path = src_path;
@@ -88,10 +92,49 @@ TEST_F(ArchiveWriterTest, PublishesSegment)
 	EXPECT_EQ(out.result, ArchiveResult::Published);
 	EXPECT_STREQ(archive_result_name(out.result), "published");
 	EXPECT_EQ(out.final_path, wal_dir() + "/000000010000000000000003");
-	EXPECT_EQ(out.bytes_written, kSegSize);
+	EXPECT_EQ(out.bytes_written, kSegSize + kFormatHeaderSize);
+	EXPECT_EQ(out.bytes_original, kSegSize);
 	EXPECT_TRUE(out.quarantine_path.empty());
-	EXPECT_EQ(read_file(out.final_path), read_file(src));
+	EXPECT_EQ(decoded(out.final_path), read_file(src));
+	EXPECT_EQ(read_file(out.final_path).substr(kFormatHeaderSize), read_file(src)); /* none */
 	EXPECT_EQ(dir_names(wal_dir()), std::vector<std::string>{"000000010000000000000003"});
+}
+
+TEST_F(ArchiveWriterTest, PublishesInTheArchiveFormat)
+{
+	for (Compression c : kAllCompressions)
+	{
+		SegmentSpec s;
+		s.segno = 10 + static_cast<uint64_t>(c);
+		s.tli = 3;
+		std::string src = source("a", s);
+		int level = c == Compression::None ? 0 : 5;
+		ArchiveOutcome out = archive_file(request("a", segment_name(s), src, c, level));
+		ASSERT_EQ(out.result, ArchiveResult::Published) << compression_name(c);
+		EXPECT_EQ(decoded(out.final_path), read_file(src)) << compression_name(c);
+		ArchivedFileInfo info = inspect_archived_file(out.final_path);
+		EXPECT_FALSE(info.raw);
+		EXPECT_EQ(info.header.algorithm, c);
+		EXPECT_EQ(info.header.level, level);
+		EXPECT_EQ(info.header.original_size, kSegSize);
+		EXPECT_EQ(info.header.sysid, kSysid);
+		EXPECT_EQ(info.header.tli, 3u);
+		EXPECT_EQ(info.header.content(), content_id_of_file(src));
+		EXPECT_EQ(out.bytes_written, file_size(out.final_path));
+		EXPECT_EQ(out.bytes_original, kSegSize);
+		if (c != Compression::None)
+		{
+			EXPECT_LT(out.bytes_written, kSegSize / 10) << "a fake segment compresses well";
+		}
+	}
+	/* A history file names its timeline; its sysid is the cluster's as requested. */
+	std::string hist = src_dir + "/00000007.history";
+	write_file(hist, "6\t0/3000000\tno recovery target specified\n");
+	ArchiveOutcome out = archive_file(request("a", "00000007.history", hist, Compression::Zstd));
+	ArchivedFileInfo info = inspect_archived_file(out.final_path);
+	EXPECT_EQ(info.header.tli, 7u);
+	EXPECT_EQ(info.header.sysid, kSysid);
+	EXPECT_EQ(decoded(out.final_path), read_file(hist));
 }
 
 TEST_F(ArchiveWriterTest, PublishesHistoryPartialAndBackup)
@@ -115,7 +158,9 @@ TEST_F(ArchiveWriterTest, PublishesHistoryPartialAndBackup)
 	EXPECT_EQ(dir_names(wal_dir()),
 			  (std::vector<std::string>{"000000010000000000000003.00000028.backup",
 										"000000010000000000000003.partial", "00000002.history"}));
-	EXPECT_EQ(read_file(wal_dir() + "/00000002.history"), read_file(hist));
+	EXPECT_EQ(decoded(wal_dir() + "/00000002.history"), read_file(hist));
+	EXPECT_EQ(decoded(wal_dir() + "/000000010000000000000003.partial"), read_file(partial));
+	EXPECT_EQ(decoded(wal_dir() + "/000000010000000000000003.00000028.backup"), read_file(backup));
 }
 
 TEST_F(ArchiveWriterTest, IdenticalCopyIsAlreadyArchived)
@@ -154,8 +199,8 @@ TEST_F(ArchiveWriterTest, ConflictKeepsArchiveCopyAndQuarantinesOurs)
 	EXPECT_EQ(out.quarantine_path, root + "/quarantine/b/" + name);
 	EXPECT_TRUE(out.quarantine_new);
 	EXPECT_EQ(read_file(wal_dir() + "/" + name), archived_before);
-	EXPECT_EQ(read_file(wal_dir() + "/" + name), read_file(primary_src));
-	EXPECT_EQ(read_file(out.quarantine_path), read_file(ours));
+	EXPECT_EQ(decoded(wal_dir() + "/" + name), read_file(primary_src));
+	EXPECT_EQ(decoded(out.quarantine_path), read_file(ours));
 	EXPECT_NE(read_file(out.quarantine_path), archived_before);
 
 	/* The same conflicting content again: the quarantine copy is reused. */
@@ -173,7 +218,7 @@ TEST_F(ArchiveWriterTest, ConflictKeepsArchiveCopyAndQuarantinesOurs)
 	EXPECT_EQ(other.result, ArchiveResult::Conflict);
 	EXPECT_EQ(other.quarantine_path, root + "/quarantine/b/" + name + ".1");
 	EXPECT_TRUE(other.quarantine_new);
-	EXPECT_EQ(read_file(other.quarantine_path), read_file(third_src));
+	EXPECT_EQ(decoded(other.quarantine_path), read_file(third_src));
 
 	EXPECT_EQ(read_file(wal_dir() + "/" + name), archived_before);
 	EXPECT_EQ(dir_names(wal_dir()), std::vector<std::string>{name});
@@ -254,6 +299,130 @@ TEST_F(ArchiveWriterTest, RefusesInvalidNames)
 	EXPECT_FALSE(path_exists(root + "/x"));
 }
 
+TEST_F(ArchiveWriterTest, IdenticalContentWhateverTheCompression)
+{
+	SegmentSpec s;
+	s.segno = 5;
+	std::string name = segment_name(s);
+	ArchiveOutcome first = archive_file(request("a", name, source("a", s), Compression::Lz4, 1));
+	ASSERT_EQ(first.result, ArchiveResult::Published);
+	std::string stored = read_file(first.final_path);
+
+	/* A standby with zstd, another with none, one with lz4 at another level: all acknowledge. */
+	EXPECT_EQ(archive_file(request("b", name, source("b", s), Compression::Zstd, 19)).result,
+			  ArchiveResult::AlreadyArchived);
+	EXPECT_EQ(archive_file(request("c", name, source("c", s), Compression::None)).result,
+			  ArchiveResult::AlreadyArchived);
+	EXPECT_EQ(archive_file(request("d", name, source("d", s), Compression::Lz4, 9)).result,
+			  ArchiveResult::AlreadyArchived);
+	EXPECT_EQ(read_file(first.final_path), stored);
+	EXPECT_FALSE(path_exists(root + "/quarantine"));
+
+	/* Other content with another compression is still a conflict, and quarantined in that
+	 * server's format. */
+	SegmentSpec other = s;
+	other.fill = 'o';
+	ArchiveOutcome out = archive_file(request("b", name, source("b", other), Compression::Zstd));
+	EXPECT_EQ(out.result, ArchiveResult::Conflict);
+	EXPECT_EQ(read_file(first.final_path), stored);
+	EXPECT_EQ(inspect_archived_file(out.quarantine_path).header.algorithm, Compression::Zstd);
+	EXPECT_EQ(decoded(out.quarantine_path), segment_bytes(other));
+}
+
+TEST_F(ArchiveWriterTest, RawArchivedCopyIsComparedByContent)
+{
+	/* What the foundation stored: the segment as PostgreSQL wrote it, no header. */
+	SegmentSpec s;
+	s.segno = 6;
+	std::string name = segment_name(s);
+	make_dir(wal_dir());
+	write_segment(wal_dir(), s);
+	EXPECT_EQ(archive_file(request("a", name, source("a", s), Compression::Lz4)).result,
+			  ArchiveResult::AlreadyArchived);
+	EXPECT_EQ(read_file(wal_dir() + "/" + name), segment_bytes(s)) << "left raw";
+
+	SegmentSpec other = s;
+	other.fill = 'x';
+	ArchiveOutcome out = archive_file(request("a", name, source("a", other), Compression::Lz4));
+	EXPECT_EQ(out.result, ArchiveResult::Conflict);
+	EXPECT_EQ(read_file(wal_dir() + "/" + name), segment_bytes(s)) << "never replaced";
+	EXPECT_EQ(decoded(out.quarantine_path), segment_bytes(other));
+}
+
+TEST_F(ArchiveWriterTest, DamagedArchivedCopyIsNeverAcknowledged)
+{
+	for (Compression c : kAllCompressions)
+	{
+		SegmentSpec s;
+		s.segno = 20 + static_cast<uint64_t>(c);
+		std::string name = segment_name(s);
+		ArchiveOutcome first = archive_file(request("a", name, source("a", s), c));
+		ASSERT_EQ(first.result, ArchiveResult::Published);
+		/* Bit rot in the middle of the payload: the header still says the right content. */
+		uint64_t size = file_size(first.final_path);
+		flip_byte(first.final_path, kFormatHeaderSize + (size - kFormatHeaderSize) / 2, 0x01);
+		std::string damaged = read_file(first.final_path);
+
+		try
+		{
+			archive_file(request("b", name, source("b", s), Compression::Lz4));
+			ADD_FAILURE() << compression_name(c) << ": a damaged copy was acknowledged";
+		}
+		catch (const ArchivedCopyDamaged &e)
+		{
+			EXPECT_EQ(e.path(), first.final_path);
+			EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+		}
+		EXPECT_EQ(read_file(first.final_path), damaged) << "never overwritten";
+		EXPECT_FALSE(path_exists(root + "/quarantine"));
+		EXPECT_EQ(count_temps(wal_dir()), 0u);
+
+		/* Once the damaged copy is moved aside, this server's copy is published. */
+		ASSERT_EQ(::rename(first.final_path.c_str(), (tmp / "aside").c_str()), 0);
+		EXPECT_EQ(archive_file(request("b", name, source("b", s), Compression::Lz4)).result,
+				  ArchiveResult::Published);
+		EXPECT_EQ(decoded(first.final_path), segment_bytes(s));
+	}
+}
+
+TEST_F(ArchiveWriterTest, DamagedHeaderOfArchivedCopyIsNeverAcknowledged)
+{
+	SegmentSpec s;
+	std::string name = segment_name(s);
+	ArchiveOutcome first = archive_file(request("a", name, source("a", s), Compression::Zstd));
+	flip_byte(first.final_path, 20); /* inside original_size */
+	EXPECT_THROW(archive_file(request("b", name, source("b", s), Compression::Zstd)),
+				 ArchivedCopyDamaged);
+	EXPECT_FALSE(path_exists(root + "/quarantine"));
+}
+
+TEST_F(ArchiveWriterTest, DamagedQuarantineCopyIsSkipped)
+{
+	SegmentSpec primary;
+	primary.fill = 'p';
+	SegmentSpec diverged = primary;
+	diverged.fill = 'd';
+	std::string name = segment_name(primary);
+	archive_file(request("a", name, source("a", primary), Compression::Lz4));
+	ArchiveOutcome q = archive_file(request("b", name, source("b", diverged), Compression::Lz4));
+	ASSERT_EQ(q.result, ArchiveResult::Conflict);
+	flip_byte(q.quarantine_path, kFormatHeaderSize + 10);
+	ArchiveOutcome again =
+		archive_file(request("b", name, source("b", diverged), Compression::Lz4));
+	EXPECT_EQ(again.result, ArchiveResult::Conflict);
+	EXPECT_EQ(again.quarantine_path, root + "/quarantine/b/" + name + ".1");
+	EXPECT_EQ(decoded(again.quarantine_path), segment_bytes(diverged));
+}
+
+TEST_F(ArchiveWriterTest, LevelOutOfRangeFailsWithoutATrace)
+{
+	SegmentSpec s;
+	EXPECT_THROW(archive_file(request("a", segment_name(s), source("a", s), Compression::Lz4, 13)),
+				 std::invalid_argument);
+	EXPECT_EQ(count_temps(wal_dir()), 0u);
+	EXPECT_TRUE(archive_empty());
+}
+
 /* Codes a child process exits with. */
 int
 result_code(ArchiveResult r)
@@ -281,9 +450,10 @@ TEST_F(ArchiveWriterTest, ConcurrentWritersPublishExactlyOnce)
 		s.fill = static_cast<char>('a' + round);
 		std::string name = segment_name(s);
 		std::vector<ArchiveRequest> reqs;
+		/* Writers with different compression settings still agree on one copy. */
 		for (int w = 0; w < kWriters; w++)
-			reqs.push_back(
-				request("s" + std::to_string(w), name, source("s" + std::to_string(w), s)));
+			reqs.push_back(request("s" + std::to_string(w), name,
+								   source("s" + std::to_string(w), s), kAllCompressions[w % 3]));
 
 		int go[2];
 		ASSERT_EQ(::pipe(go), 0);
@@ -330,7 +500,7 @@ TEST_F(ArchiveWriterTest, ConcurrentWritersPublishExactlyOnce)
 		}
 		EXPECT_EQ(published, 1) << "round " << round;
 		EXPECT_EQ(already, kWriters - 1) << "round " << round;
-		EXPECT_EQ(read_file(wal_dir() + "/" + name), segment_bytes(s)) << "round " << round;
+		EXPECT_EQ(decoded(wal_dir() + "/" + name), segment_bytes(s)) << "round " << round;
 		EXPECT_EQ(count_temps(wal_dir()), 0u) << "round " << round;
 		EXPECT_EQ(dir_names(wal_dir()).size(), static_cast<size_t>(round + 1));
 	}

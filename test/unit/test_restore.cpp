@@ -1,5 +1,6 @@
 /*
- * test_restore.cpp -- restore_command: search order, not found, refusals and atomic install.
+ * test_restore.cpp -- restore_command: search order, not found, refusals and atomic install, for
+ * files in the archive format (each compression) and raw files (as stored before the format).
  */
 #include "core/restore.hpp"
 #include "core/fileio.hpp"
@@ -217,6 +218,112 @@ TEST_F(RestoreTest, RefusesNameImpossibleForSegmentSize)
 	s.segno = 4096; /* header written for segment 0x1000 of xlogid 0 = first of xlogid 1 */
 	write_segment(first, s, "000000010000000000001000");
 	expect_refused(dirs(), "000000010000000000001000", dest, "not valid with segment size");
+}
+
+TEST_F(RestoreTest, RestoresEachFormat)
+{
+	for (Compression c : kAllCompressions)
+	{
+		SegmentSpec s;
+		s.segno = 11;
+		s.fill = static_cast<char>('a' + static_cast<int>(c));
+		std::string src = write_encoded_segment(first, s, c);
+		RestoreOutcome out = restore_file(dirs(), segment_name(s), dest);
+		EXPECT_EQ(out.result, RestoreResult::Restored);
+		EXPECT_EQ(out.source_path, src);
+		EXPECT_EQ(out.bytes, kSegSize);
+		EXPECT_FALSE(out.raw);
+		EXPECT_EQ(out.compression, c);
+		EXPECT_EQ(read_file(dest), segment_bytes(s)) << compression_name(c);
+		expect_pg_wal({"RECOVERYXLOG"});
+
+		std::string hist = "1\t0/3000000\tno recovery target specified\n";
+		write_encoded(second, "00000002.history", hist, c, 0, kSysid, 2);
+		ASSERT_EQ(restore_file(dirs(), "00000002.history", dest).result, RestoreResult::Restored);
+		EXPECT_EQ(read_file(dest), hist);
+	}
+	/* A raw copy says so. */
+	SegmentSpec s;
+	s.segno = 12;
+	write_segment(first, s);
+	RestoreOutcome out = restore_file(dirs(), segment_name(s), dest);
+	EXPECT_TRUE(out.raw);
+	EXPECT_EQ(read_file(dest), segment_bytes(s));
+}
+
+TEST_F(RestoreTest, RefusesDamagedPayload)
+{
+	for (Compression c : kAllCompressions)
+	{
+		write_file(dest, "previous");
+		SegmentSpec s;
+		s.segno = 13;
+		std::string path = write_encoded_segment(first, s, c);
+		uint64_t size = file_size(path);
+		flip_byte(path, kFormatHeaderSize + (size - kFormatHeaderSize) / 2, 0x10);
+		/* The message names the archived file and says what does not match. */
+		expect_refused(dirs(), segment_name(s), dest, path);
+		expect_refused(dirs(), segment_name(s), dest, "payload damaged");
+		expect_pg_wal({"RECOVERYXLOG"});
+	}
+}
+
+TEST_F(RestoreTest, RefusesDamagedHistoryFile)
+{
+	/* No page header to check: the checksum is what protects it. */
+	write_file(dest, "previous");
+	std::string path =
+		write_encoded(first, "00000002.history", "1\t0/3000000\tno recovery target specified\n",
+					  Compression::None, 0, kSysid, 2);
+	flip_byte(path, kFormatHeaderSize + 2, 0x01);
+	expect_refused(dirs(), "00000002.history", dest, "does not match its checksum");
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, RefusesDamagedHeaderTruncationAndUnknownVersion)
+{
+	write_file(dest, "previous");
+	SegmentSpec s;
+	std::string name = segment_name(s);
+	std::string path = write_encoded_segment(first, s, Compression::Lz4);
+	std::string whole = read_file(path);
+
+	flip_byte(path, 30);
+	expect_refused(dirs(), name, dest, "header checksum mismatch");
+
+	write_file(path, whole.substr(0, whole.size() - 10));
+	expect_refused(dirs(), name, dest, "truncated");
+
+	write_file(path, whole.substr(0, 40));
+	expect_refused(dirs(), name, dest, "truncated");
+
+	std::string v2 = whole;
+	v2[8] = 2;
+	write_file(path, v2);
+	expect_refused(dirs(), name, dest, "format version 2");
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
+TEST_F(RestoreTest, RefusesHeaderThatDoesNotFitTheFile)
+{
+	write_file(dest, "previous");
+	/* Timeline 2's file stored under timeline 1's name. */
+	SegmentSpec s;
+	s.segno = 14;
+	std::string name = segment_name(s);
+	write_encoded(first, name, segment_bytes(s), Compression::Zstd, 0, kSysid, 2);
+	expect_refused(dirs(), name, dest, "its archive header says timeline 2");
+
+	/* The archive header and the WAL page header disagree on the database system. */
+	write_encoded(first, name, segment_bytes(s), Compression::Zstd, 0, kSysid + 1, 1);
+	expect_refused(dirs(), name, dest, "header names database system");
+
+	/* A well-formed file that holds another segment. */
+	SegmentSpec other = s;
+	other.segno = 15;
+	write_encoded(first, name, segment_bytes(other), Compression::Lz4, 0, kSysid, 1);
+	expect_refused(dirs(), name, dest, "is not segment " + name);
+	expect_pg_wal({"RECOVERYXLOG"});
 }
 
 TEST_F(RestoreTest, RemovesStaleTempOfOurPid)

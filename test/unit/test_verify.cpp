@@ -236,6 +236,134 @@ TEST_F(VerifyTest, FindsUnknownFiles)
 	EXPECT_EQ(r.problems.size(), 3u) << dump(r);
 }
 
+TEST_F(VerifyTest, MixedFormatsAreSound)
+{
+	/* What an archive looks like after settings changes: every format, and raw files. */
+	const Compression order[] = {Compression::Lz4, Compression::Zstd, Compression::None};
+	for (uint64_t segno = 1; segno <= 6; segno++)
+	{
+		SegmentSpec s;
+		s.segno = segno;
+		if (segno == 6)
+			write_segment(wal, s); /* raw */
+		else
+			write_encoded_segment(wal, s, order[segno % 3]);
+	}
+	SegmentSpec t2;
+	t2.tli = 2;
+	t2.segno = 6;
+	write_encoded_segment(wal, t2, Compression::Zstd);
+	write_encoded(wal, "00000002.history", "1\t0/600000\tno recovery target specified\n",
+				  Compression::Lz4, 0, kSysid, 2);
+	write_encoded(wal, "000000010000000000000002.00000028.backup", "START WAL LOCATION\n",
+				  Compression::Zstd, 0, kSysid, 1);
+
+	for (bool deep : {false, true})
+	{
+		VerifyReport r = verify_archive(wal, 0, deep);
+		EXPECT_TRUE(r.ok()) << dump(r);
+		EXPECT_EQ(r.deep, deep);
+		EXPECT_EQ(r.seg_size, kSegSize);
+		EXPECT_EQ(r.sysid, kSysid);
+		ASSERT_EQ(r.timelines.size(), 2u);
+		EXPECT_EQ(r.timelines[0].segments, 6u);
+		EXPECT_EQ(r.formats.raw, 1u);
+		EXPECT_EQ(r.formats.none, 2u);
+		EXPECT_EQ(r.formats.lz4, 2u);  /* segment 3 and the history file */
+		EXPECT_EQ(r.formats.zstd, 4u); /* segments 1 and 4, TL2's and the backup file */
+		EXPECT_EQ(r.formats.original_bytes, 7 * kSegSize + 40 + 19);
+		EXPECT_LT(r.formats.stored_bytes, r.formats.original_bytes);
+	}
+}
+
+TEST_F(VerifyTest, FindsDamagedFiles)
+{
+	for (uint64_t segno = 1; segno <= 8; segno++)
+	{
+		SegmentSpec s;
+		s.segno = segno;
+		/* Incompressible content after the page header, so that the end of the payload is far
+		 * from the first compressed block. */
+		std::string bytes = segment_bytes(s);
+		uint32_t x = static_cast<uint32_t>(segno);
+		for (size_t i = kWalLongHeaderSize; i < bytes.size(); i++)
+		{
+			x = x * 1664525u + 1013904223u;
+			bytes[i] = static_cast<char>(x >> 24);
+		}
+		write_encoded(wal, segment_name(s), bytes,
+					  segno % 2 ? Compression::Lz4 : Compression::Zstd);
+	}
+	auto path = [&](uint64_t segno)
+	{
+		SegmentSpec s;
+		s.segno = segno;
+		return wal + "/" + segment_name(s);
+	};
+	/* 2, 3: payload damaged near the end, which only a deep check sees. */
+	flip_byte(path(2), file_size(path(2)) - 30, 0x04);
+	flip_byte(path(3), file_size(path(3)) - 30, 0x04);
+	/* 4: header damaged; 5: truncated; 6: unknown version. */
+	flip_byte(path(4), 17);
+	std::string five = read_file(path(5));
+	write_file(path(5), five.substr(0, five.size() / 2));
+	std::string six = read_file(path(6));
+	six[8] = 9;
+	write_file(path(6), six);
+
+	VerifyReport fast = verify_archive(wal);
+	EXPECT_EQ(fast.count(VerifyProblemKind::Damaged), 3u) << dump(fast);
+	EXPECT_EQ(fast.problems.size(), 3u) << dump(fast);
+	EXPECT_EQ(fast.count(VerifyProblemKind::Gap), 0u) << "damaged files still cover their segment";
+	ASSERT_EQ(fast.problems.size(), 3u);
+	EXPECT_EQ(fast.problems[0].file, "000000010000000000000004");
+	EXPECT_NE(fast.problems[0].message.find("header checksum mismatch"), std::string::npos)
+		<< dump(fast);
+	EXPECT_NE(fast.problems[1].message.find("truncated"), std::string::npos) << dump(fast);
+	EXPECT_NE(fast.problems[2].message.find("format version 9"), std::string::npos) << dump(fast);
+
+	VerifyReport deep = verify_archive(wal, 0, true);
+	EXPECT_EQ(deep.count(VerifyProblemKind::Damaged), 5u) << dump(deep);
+	EXPECT_EQ(deep.problems.size(), 5u) << dump(deep);
+	EXPECT_EQ(deep.problems[0].file, "000000010000000000000002");
+	EXPECT_NE(deep.problems[0].message.find("payload damaged"), std::string::npos) << dump(deep);
+	EXPECT_EQ(deep.problems[1].file, "000000010000000000000003");
+	EXPECT_STREQ(verify_problem_kind_name(VerifyProblemKind::Damaged), "damaged");
+}
+
+TEST_F(VerifyTest, ChecksWalHeadersInsideCompressedFiles)
+{
+	segment(1, 1);
+	SegmentSpec moved;
+	moved.segno = 7; /* segment 7's content under segment 2's name */
+	write_encoded(wal, "000000010000000000000002", segment_bytes(moved), Compression::Lz4);
+	SegmentSpec s3;
+	s3.segno = 3;
+	/* the archive header says timeline 2 */
+	write_encoded(wal, segment_name(s3), segment_bytes(s3), Compression::Zstd, 0, kSysid, 2);
+	SegmentSpec s4;
+	s4.segno = 4;
+	/* the archive header names another system than the page header */
+	write_encoded(wal, segment_name(s4), segment_bytes(s4), Compression::Zstd, 0, kSysid + 1, 1);
+	SegmentSpec s5;
+	s5.segno = 5;
+	s5.file_size = kSegSize - 8192;
+	write_encoded_segment(wal, s5, Compression::Lz4);
+
+	VerifyReport r = verify_archive(wal);
+	EXPECT_EQ(r.count(VerifyProblemKind::BadHeader), 3u) << dump(r);
+	EXPECT_EQ(r.count(VerifyProblemKind::WrongSize), 1u) << dump(r);
+	ASSERT_EQ(r.problems.size(), 4u) << dump(r);
+	EXPECT_NE(r.problems[0].message.find("header does not fit the name"), std::string::npos)
+		<< dump(r);
+	EXPECT_NE(r.problems[1].message.find("archive header says timeline 2"), std::string::npos)
+		<< dump(r);
+	EXPECT_NE(r.problems[2].message.find("archive header names database system"), std::string::npos)
+		<< dump(r);
+	EXPECT_EQ(r.problems[3].file, segment_name(s5));
+	EXPECT_EQ(r.problems[3].kind, VerifyProblemKind::WrongSize);
+}
+
 TEST_F(VerifyTest, MissingFolderIsAnError)
 {
 	EXPECT_THROW(verify_archive(tmp / "nope"), IoError);

@@ -48,6 +48,7 @@ TEST(WalHeader, RejectsShortOrShortHeader)
 TEST(WalHeader, ChecksAgainstNameAndCluster)
 {
 	WalLongHeader hdr;
+	hdr.magic = kWalPageMagic;
 	hdr.info = kWalLongHeaderFlag;
 	hdr.tli = 1;
 	hdr.pageaddr = 5 * kSegSize;
@@ -67,6 +68,14 @@ TEST(WalHeader, ChecksAgainstNameAndCluster)
 	why = check_wal_header(hdr, 6 * kSegSize, 0, kSegSize);
 	EXPECT_NE(why.find("0/500000"), std::string::npos) << why;
 	EXPECT_NE(why.find("0/600000"), std::string::npos) << why;
+
+	/* Another PostgreSQL version's WAL (or a damaged first page) is refused by its magic. */
+	WalLongHeader other = hdr;
+	other.magic = static_cast<uint16_t>(kWalPageMagic + 3);
+	why = check_wal_header(other, 5 * kSegSize, kSysid, kSegSize);
+	EXPECT_NE(why.find("page magic"), std::string::npos) << why;
+	other.magic = 0x2EEF;
+	EXPECT_NE(check_wal_header(other, 5 * kSegSize, 0, 0), "");
 }
 
 TEST(WalHeader, ReadsFromFile)

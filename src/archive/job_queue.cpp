@@ -1,0 +1,56 @@
+/*
+ * job_queue.cpp -- Boost.Lockfree queue of archive job slots (see job_queue.hpp).
+ */
+#include "core/pure.hpp"
+#include "archive/job_queue.hpp"
+
+#include <boost/lockfree/queue.hpp>
+
+#include <new>
+
+namespace pgls
+{
+
+namespace
+{
+using Queue = boost::lockfree::queue<uint32_t, boost::lockfree::capacity<kJobQueueCapacity>>;
+
+Queue *
+as_queue(void *mem)
+{
+	return static_cast<Queue *>(mem);
+}
+} // namespace
+
+size_t
+job_queue_size()
+{
+	return sizeof(Queue);
+}
+
+size_t
+job_queue_align()
+{
+	return alignof(Queue);
+}
+
+bool
+job_queue_init(void *mem)
+{
+	Queue *q = new (mem) Queue();
+	return q->is_lock_free();
+}
+
+bool
+job_queue_push(void *mem, uint32_t slot)
+{
+	return as_queue(mem)->bounded_push(slot);
+}
+
+bool
+job_queue_pop(void *mem, uint32_t *slot)
+{
+	return as_queue(mem)->pop(*slot);
+}
+
+} // namespace pgls

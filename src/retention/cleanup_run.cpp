@@ -1,0 +1,322 @@
+/*
+ * cleanup_run.cpp -- gathering what needs archived WAL, planning, removing, recording.
+ */
+#include "retention/cleanup_run.hpp"
+
+#include "pg/guard.hpp"
+#include "retention/archive_check.hpp"
+#include "retention/holds.hpp"
+#include "retention/retention.hpp"
+#include "retention/retention_shmem.hpp"
+#include "settings.hpp"
+
+#include "core/archive_format.hpp"
+#include "core/fileio.hpp"
+#include "core/retention_cleanup.hpp"
+#include "core/wal_name.hpp"
+
+extern "C"
+{
+#include "replication/slot.h"
+#include "replication/walsender.h"
+#include "replication/walsender_private.h"
+}
+
+#include <sys/stat.h>
+
+namespace pgls
+{
+
+namespace
+{
+
+constexpr size_t kMaxBackupFile = 64 * 1024;
+
+struct Position
+{
+	char who[128];
+	XLogRecPtr lsn;
+	TimeLineID tli;
+};
+
+/* What the PG side gathered, as plain data. */
+struct Gathered
+{
+	ArchiveTarget target;
+	int keep_backups;
+	int min_age_s;
+	int64 now_s;
+	int npos;
+	Position *pos;
+	char refusal[512]; /* set when slot or standby state could not be read */
+};
+
+void
+add_position(Gathered *g, int max, const char *who, XLogRecPtr lsn, TimeLineID tli)
+{
+	if (g->npos >= max || XLogRecPtrIsInvalid(lsn))
+		return;
+	Position &p = g->pos[g->npos++];
+	strlcpy(p.who, who, sizeof p.who);
+	p.lsn = lsn;
+	p.tli = tli;
+}
+
+/* PG calls only. */
+void
+gather(Gathered *g)
+{
+	memset(g, 0, sizeof *g);
+	TimeLineID tli;
+	XLogRecPtr flush = GetFlushRecPtr(&tli);
+	read_archive_target(&g->target, tli);
+	g->keep_backups = pgls_keep_backups;
+	g->min_age_s = pgls_archive_keep_min_age_s;
+	g->now_s = static_cast<int64>(time(nullptr));
+
+	SlotRow *rows;
+	int n = read_slots(&rows);
+	int nholds_max = Max(max_replication_slots, 1);
+	HoldEntry *holds = static_cast<HoldEntry *>(palloc(sizeof(HoldEntry) * nholds_max));
+	char why[400];
+	int nholds = load_holds(holds, nholds_max, why, sizeof why);
+	if (nholds < 0)
+	{
+		snprintf(g->refusal, sizeof g->refusal, "cannot read the retention hold file: %s", why);
+		return;
+	}
+
+	int max = 2 * n + max_wal_senders + 1;
+	g->pos = static_cast<Position *>(palloc0(sizeof(Position) * max));
+	char who[128];
+	for (int k = 0; k < n; k++)
+	{
+		const SlotRow &r = rows[k];
+		if (slot_lost(r))
+		{
+			snprintf(who, sizeof who, "slot \"%s\" (lost; where it was invalidated)", r.name);
+			add_position(g, max, who, r.invalidated_at, tli);
+		}
+		else
+		{
+			snprintf(who, sizeof who, "slot \"%s\"", r.name);
+			add_position(g, max, who, r.restart_lsn, tli);
+		}
+		for (int h = 0; h < nholds; h++)
+			if (strcmp(holds[h].slot, r.name) == 0)
+			{
+				snprintf(who, sizeof who, "slot \"%s\" (its standby, before the slot was advanced)",
+						 r.name);
+				add_position(g, max, who, holds[h].lsn, tli);
+			}
+	}
+
+	for (int i = 0; WalSndCtl != nullptr && i < max_wal_senders; i++)
+	{
+		WalSnd *w = &WalSndCtl->walsnds[i];
+		SpinLockAcquire(&w->mutex);
+		pid_t pid = w->pid;
+		WalSndState state = w->state;
+		XLogRecPtr apply = w->apply;
+		XLogRecPtr flushed = w->flush;
+		XLogRecPtr written = w->write;
+		SpinLockRelease(&w->mutex);
+		if (pid == 0 || state == WALSNDSTATE_BACKUP)
+			continue;
+		/* A standby reports where it replayed; pg_receivewal and pg_basebackup's WAL stream
+		 * report only what they wrote and flushed. */
+		const char *what = "replay";
+		XLogRecPtr p = apply;
+		if (XLogRecPtrIsInvalid(p))
+		{
+			what = "flush";
+			p = !XLogRecPtrIsInvalid(flushed) ? flushed : written;
+		}
+		if (XLogRecPtrIsInvalid(p))
+		{
+			snprintf(g->refusal, sizeof g->refusal,
+					 "the standby of walsender PID %d has not reported its position yet",
+					 static_cast<int>(pid));
+			return;
+		}
+		snprintf(who, sizeof who, "standby of walsender PID %d (%s)", static_cast<int>(pid), what);
+		add_position(g, max, who, p, tli);
+	}
+	add_position(g, max, "the current WAL position", flush, tli);
+}
+
+/* The original bytes of an archived .backup file (archive_format.hpp: decoded and checked). */
+std::string
+read_archived_small(const std::string &path)
+{
+	std::string out;
+	decode_archived_file(path,
+						 [&out, &path](const char *buf, size_t len)
+						 {
+							 if (out.size() + len > kMaxBackupFile)
+								 throw std::runtime_error(
+									 "\"" + path + "\" is too large for a backup history file");
+							 out.append(buf, len);
+						 });
+	return out;
+}
+
+void *
+pg_alloc(size_t size)
+{
+	return pg_call([size]() { return palloc0(size); });
+}
+
+/* C++: list, plan, remove; fills run. */
+void
+plan_and_remove(const Gathered &g, CleanupRun *run)
+{
+	const uint64_t seg = static_cast<uint64_t>(wal_segment_size);
+	ArchiveChecker checker(g.target, seg);
+	strlcpy(run->dir, checker.dir().c_str(), sizeof run->dir);
+	if (!checker.usable())
+	{
+		run->status = CleanupRunStatus::Failed;
+		snprintf(run->message, sizeof run->message,
+				 "archive folder \"%s\" does not exist or is not a directory",
+				 checker.dir().c_str());
+		return;
+	}
+
+	CleanupInput in;
+	in.seg_size = seg;
+	in.names = list_dir(checker.dir());
+	for (const std::string &name : in.names)
+	{
+		if (parse_wal_file_name(name).kind != WalFileKind::Backup)
+			continue;
+		try
+		{
+			in.backups.push_back(
+				parse_backup_file(name, read_archived_small(checker.dir() + "/" + name), seg));
+		}
+		catch (const std::exception &e)
+		{
+			in.unreadable.push_back(e.what());
+		}
+	}
+	in.keep_backups = g.keep_backups;
+	for (int i = 0; i < g.npos; i++)
+		in.positions.push_back(KeepPosition{g.pos[i].who, g.pos[i].lsn, g.pos[i].tli});
+	in.now_s = g.now_s;
+	in.min_age_s = g.min_age_s;
+	std::string dir = checker.dir();
+	in.mtime = [&dir](const std::string &name) -> std::optional<int64_t>
+	{
+		struct stat st;
+		if (::stat((dir + "/" + name).c_str(), &st) != 0)
+			return std::nullopt;
+		return static_cast<int64_t>(st.st_mtime);
+	};
+
+	CleanupPlan plan = plan_archive_cleanup(in);
+	if (plan.refused)
+	{
+		run->status = CleanupRunStatus::Refused;
+		strlcpy(run->message, plan.refusal.c_str(), sizeof run->message);
+		return;
+	}
+	strlcpy(run->oldest_kept, plan.oldest_kept.c_str(), sizeof run->oldest_kept);
+	strlcpy(run->kept_by, plan.kept_by.c_str(), sizeof run->kept_by);
+	run->kept_lsn = plan.boundary_lsn;
+	run->nbackups_kept = static_cast<int>(plan.kept_backups.size());
+	run->nfiles = static_cast<int>(plan.remove.size());
+	run->files = static_cast<CleanupFile *>(pg_alloc(sizeof(CleanupFile) * Max(run->nfiles, 1)));
+	for (int i = 0; i < run->nfiles; i++)
+		strlcpy(run->files[i].name, plan.remove[i].c_str(), sizeof run->files[i].name);
+	run->status = CleanupRunStatus::Done;
+	if (run->dry_run || run->nfiles == 0)
+		return;
+
+	int done = 0;
+	try
+	{
+		for (; done < run->nfiles; done++)
+		{
+			remove_if_exists(dir + "/" + run->files[done].name);
+			run->files[done].removed = true;
+		}
+		fsync_path(dir, true);
+	}
+	catch (const std::exception &e)
+	{
+		run->status = CleanupRunStatus::Failed;
+		strlcpy(run->message, e.what(), sizeof run->message);
+		run->nfiles = done; /* list what was removed */
+		try
+		{
+			if (done > 0)
+				fsync_path(dir, true);
+		}
+		catch (...)
+		{
+		}
+	}
+}
+
+} // namespace
+
+void
+run_archive_cleanup(CleanupRun *run, bool by_worker)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("pg_logship archive cleanup runs only on a primary"),
+						errdetail("A standby does not know its primary's slots, standbys and "
+								  "backups.")));
+	if (pgls_archive_dir == nullptr || pgls_archive_dir[0] == '\0')
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("pg_logship.archive_dir is not set: there is no archive to clean")));
+
+	bool dry_run = run->dry_run;
+	memset(run, 0, sizeof *run);
+	run->dry_run = dry_run;
+	Gathered *g = static_cast<Gathered *>(palloc(sizeof(Gathered)));
+	gather(g);
+	if (g->refusal[0] != '\0')
+	{
+		run->status = CleanupRunStatus::Refused;
+		strlcpy(run->message, g->refusal, sizeof run->message);
+	}
+	else
+		cpp_entry(
+			[&]()
+			{
+				try
+				{
+					plan_and_remove(*g, run);
+				}
+				catch (const PgError &)
+				{
+					throw;
+				}
+				catch (const std::exception &e)
+				{
+					run->status = CleanupRunStatus::Failed;
+					strlcpy(run->message, e.what(), sizeof run->message);
+				}
+			});
+
+	if (run->dry_run)
+		return;
+	CleanupStatus st;
+	memset(&st, 0, sizeof st);
+	st.time = GetCurrentTimestamp();
+	st.by_worker = by_worker;
+	st.outcome = run->status == CleanupRunStatus::Done      ? CleanupOutcome::Removed
+				 : run->status == CleanupRunStatus::Refused ? CleanupOutcome::Refused
+															: CleanupOutcome::Failed;
+	for (int i = 0; i < run->nfiles; i++)
+		st.removed += run->files[i].removed ? 1 : 0;
+	strlcpy(st.oldest_kept, run->oldest_kept, sizeof st.oldest_kept);
+	strlcpy(st.kept_by, run->kept_by, sizeof st.kept_by);
+	strlcpy(st.detail, run->message, sizeof st.detail);
+	cleanup_status_set(st);
+}
+
+} // namespace pgls
