@@ -6,7 +6,8 @@
 # processes are killed with SIGKILL again and again mid-write (the postmaster restarts the
 # cluster each time): no torn or damaged file is ever under a final name, archiving resumes and
 # completes, and the next archiver sweeps the dead workers' temp files. Finally a point-in-time
-# recovery from a base backup taken before all this reaches the last row (row count and md5).
+# recovery from a base backup taken before all this, restoring with --prefetch, reaches the last
+# row (row count and md5).
 use strict;
 use warnings;
 use File::Path qw(rmtree);
@@ -159,18 +160,23 @@ is_deeply([ archive_temp_files("$archive/root") ], [], 'no temp file left in the
 my ($rc) = system($bin, 'verify', '--archive-dir', "$archive/root", '--deep') >> 8;
 is($rc, 0, 'verify --deep: archive ok');
 
-# ---- 3: point-in-time recovery from the archive -----------------------------------------------
+# ---- 3: point-in-time recovery from the archive, with prefetching restore ---------------------
 my $want = table_checksum($node, 't', 'id');
 $node->stop;
 my $pitr = PostgreSQL::Test::Cluster->new('pitr');
 $pitr->init_from_backup($node, 'bk');
+my $restore = "$bin restore --archive-dir $archive/root --prefetch 8 %f %p";
 $pitr->append_conf('postgresql.conf',
-	restore_conf("$archive/root") . "archive_mode = off\nrecovery_target_action = 'promote'\n");
+	"restore_command = '$restore'\narchive_mode = off\nrecovery_target_action = 'promote'\n");
 $pitr->set_recovery_mode;
 $pitr->start;
 $pitr->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
   or die 'recovery did not finish';
-is(table_checksum($pitr, 't', 'id'), $want, 'PITR from the archive has every row (count and md5)');
+is(table_checksum($pitr, 't', 'id'), $want,
+	'PITR with --prefetch from the archive has every row (count and md5)');
+my $stats = slurp_file($pitr->data_dir . '/pg_wal/pgls_prefetch/.stats');
+my ($served) = $stats =~ /^served_from_spool: ?(\d+)$/m;
+cmp_ok($served // 0, '>', 0, 'segments were served from the prefetch spool');
 $pitr->stop;
 
 done_testing();

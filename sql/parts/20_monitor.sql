@@ -6,8 +6,12 @@ AS 'MODULE_PATHNAME', 'pgls_archive_dir_problem'
 LANGUAGE C VOLATILE PARALLEL SAFE;
 
 CREATE FUNCTION pg_logship.replication_internal(
+    OUT application_name text,
+    OUT client_addr inet,
     OUT pid integer,
     OUT state text,
+    OUT sync_state text,
+    OUT slot_name text,
     OUT upstream_lsn pg_lsn,
     OUT sent_lsn pg_lsn,
     OUT write_lsn pg_lsn,
@@ -22,8 +26,7 @@ CREATE FUNCTION pg_logship.replication_internal(
     OUT flush_lag_seconds double precision,
     OUT replay_lag_seconds double precision,
     OUT bottleneck text,
-    OUT catchup_eta_seconds double precision,
-    OUT sync_priority bigint)
+    OUT catchup_eta_seconds double precision)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgls_replication_internal'
 LANGUAGE C VOLATILE;
@@ -78,32 +81,10 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pgls_monitor_stats'
 LANGUAGE C VOLATILE;
 
--- One row per standby (walsender) on a primary or a cascading standby.
+-- One row per standby (walsender) on a primary or a cascading standby. Everything, names and
+-- sync_state included, is read in one pass over shared memory (no join with pg_stat_replication).
 CREATE VIEW pg_logship.replication AS
-SELECT r.application_name,
-       r.client_addr,
-       i.pid,
-       i.state,
-       r.sync_state,
-       s.slot_name,
-       i.upstream_lsn,
-       i.sent_lsn,
-       i.write_lsn,
-       i.flush_lsn,
-       i.replay_lsn,
-       i.not_sent_bytes,
-       i.not_written_bytes,
-       i.not_flushed_bytes,
-       i.not_replayed_bytes,
-       i.total_lag_bytes,
-       i.write_lag_seconds,
-       i.flush_lag_seconds,
-       i.replay_lag_seconds,
-       i.bottleneck,
-       i.catchup_eta_seconds
-  FROM pg_logship.replication_internal() i
-  LEFT JOIN pg_catalog.pg_stat_replication r ON r.pid = i.pid
-  LEFT JOIN pg_catalog.pg_replication_slots s ON s.active_pid = i.pid;
+SELECT * FROM pg_logship.replication_internal();
 
 -- On a standby: its walreceiver and replay. No row on a primary.
 CREATE VIEW pg_logship.receiver AS

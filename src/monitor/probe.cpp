@@ -5,6 +5,9 @@
 
 extern "C"
 {
+#include "common/ip.h"
+#include "replication/slot.h"
+#include "replication/syncrep.h"
 #include "replication/walreceiver.h"
 #include "replication/walsender.h"
 #include "replication/walsender_private.h"
@@ -27,8 +30,20 @@ fill_names(SenderProbe *out, int n)
 			continue;
 		PgBackendStatus *st = &local->backendStatus;
 		for (int i = 0; i < n; i++)
-			if (st->st_procpid == out[i].pid)
-				strlcpy(out[i].name, st->st_appname ? st->st_appname : "", sizeof out[i].name);
+		{
+			if (st->st_procpid != out[i].pid)
+				continue;
+			strlcpy(out[i].name, st->st_appname ? st->st_appname : "", sizeof out[i].name);
+			/* As pg_stat_get_activity: numeric host of TCP clients, nothing for sockets. */
+			int family = st->st_clientaddr.addr.ss_family;
+			if ((family == AF_INET || family == AF_INET6) &&
+				pg_getnameinfo_all(&st->st_clientaddr.addr, st->st_clientaddr.salen,
+								   out[i].client_addr, sizeof out[i].client_addr, nullptr, 0,
+								   NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+				clean_ipv6_addr(family, out[i].client_addr);
+			else
+				out[i].client_addr[0] = '\0';
+		}
 	}
 	pgstat_clear_backend_activity_snapshot();
 }
@@ -55,6 +70,7 @@ probe_senders(SenderProbe *out, int max, bool with_names)
 		SpinLockRelease(&w->mutex);
 		/* sync_standby_priority is protected by SyncRepLock, read as walsender.c does. */
 		p.sync_priority = w->sync_standby_priority;
+		p.walsnd_index = i;
 		if (p.pid == 0)
 			continue;
 		out[n++] = p;
@@ -104,6 +120,51 @@ probe_self(SelfProbe *out)
 		 !TimestampDifferenceExceeds(out->last_msg_receipt, out->now, wal_receiver_timeout));
 	out->link_ok =
 		out->receiver_pid != 0 && out->receiver_state == WALRCV_STREAMING && heard_recently;
+}
+
+void
+probe_sync_states(const SenderProbe *senders, int n, const char **sync_state)
+{
+	SyncRepStandbyData *sync = nullptr;
+	int n_sync = SyncRepGetCandidateStandbys(&sync);
+	for (int i = 0; i < n; i++)
+	{
+		/* A client that never reports a flush position (pg_basebackup) is async. */
+		int priority = XLogRecPtrIsInvalid(senders[i].flush) ? 0 : senders[i].sync_priority;
+		bool is_sync = false;
+		for (int k = 0; k < n_sync; k++)
+			is_sync |= sync[k].walsnd_index == senders[i].walsnd_index;
+		if (priority == 0)
+			sync_state[i] = "async";
+		else if (is_sync)
+			sync_state[i] = SyncRepConfig && SyncRepConfig->syncrep_method == SYNC_REP_PRIORITY
+								? "sync"
+								: "quorum";
+		else
+			sync_state[i] = "potential";
+	}
+	if (sync)
+		pfree(sync);
+}
+
+const char *
+probe_slot_of(int pid, char *buf, size_t len)
+{
+	const char *found = nullptr;
+	LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+	for (int i = 0; i < max_replication_slots && !found; i++)
+	{
+		ReplicationSlot *slot = &ReplicationSlotCtl->replication_slots[i];
+		SpinLockAcquire(&slot->mutex);
+		if (slot->in_use && slot->active_pid == pid)
+		{
+			strlcpy(buf, NameStr(slot->data.name), len);
+			found = buf;
+		}
+		SpinLockRelease(&slot->mutex);
+	}
+	LWLockRelease(ReplicationSlotControlLock);
+	return found;
 }
 
 const char *

@@ -20,7 +20,9 @@ struct SenderProbe
 	XLogRecPtr flush;
 	XLogRecPtr replay;
 	int sync_priority;
+	int walsnd_index;       /* in WalSndCtl->walsnds */
 	char name[NAMEDATALEN]; /* application_name, when found */
+	char client_addr[64];   /* numeric address; empty for Unix sockets */
 };
 
 struct SelfProbe
@@ -49,6 +51,15 @@ struct SelfProbe
 int probe_senders(SenderProbe *out, int max, bool with_names);
 
 void probe_self(SelfProbe *out);
+
+/*
+ * sync_state as pg_stat_replication computes it: "async", "potential", "sync" or "quorum". Needs
+ * the senders' probes from one probe_senders() call; fills sync_state[i] for each.
+ */
+void probe_sync_states(const SenderProbe *senders, int n, const char **sync_state);
+
+/* Name of the replication slot the walsender with this pid uses, or nullptr (copied to buf). */
+const char *probe_slot_of(int pid, char *buf, size_t len);
 
 const char *walsender_state_name(int state);
 const char *receiver_state_name(int state);

@@ -106,7 +106,9 @@ pgls_replication_internal_impl(FunctionCallInfo fcinfo)
 	int max = max_wal_senders > 0 ? max_wal_senders : 1;
 	pgls::SenderProbe *senders =
 		static_cast<pgls::SenderProbe *>(palloc0(sizeof(pgls::SenderProbe) * max));
-	int n = pgls::probe_senders(senders, max, false);
+	int n = pgls::probe_senders(senders, max, true);
+	const char **sync_state = static_cast<const char **>(palloc0(sizeof(const char *) * max));
+	pgls::probe_sync_states(senders, n, sync_state);
 
 	double upstream_rate = 0;
 	bool have_upstream_rate =
@@ -119,8 +121,14 @@ pgls_replication_internal_impl(FunctionCallInfo fcinfo)
 		pgls::SenderLag lag;
 		pgls::compute_sender_lag(p, self.current_lsn, self.now, &lag);
 		Row row;
+		char slot[NAMEDATALEN];
+		row.text(p.name[0] ? p.name : nullptr);
+		p.client_addr[0] ? row.add(DirectFunctionCall1(inet_in, CStringGetDatum(p.client_addr)))
+						 : row.null();
 		row.add(Int32GetDatum(p.pid));
 		row.text(pgls::walsender_state_name(p.state));
+		row.text(sync_state[i]);
+		row.text(pgls::probe_slot_of(p.pid, slot, sizeof slot));
 		row.lsn(self.current_lsn);
 		row.lsn(p.sent);
 		row.lsn(p.write);
@@ -146,7 +154,6 @@ pgls_replication_internal_impl(FunctionCallInfo fcinfo)
 									pgls::kRateWindowSeconds, &standby_rate))
 			eta = pgls::catchup_eta_seconds(lag.total, standby_rate, upstream_rate);
 		eta ? row.float8(*eta) : row.null();
-		row.int8(p.sync_priority);
 		put_row(fcinfo, row);
 	}
 	return (Datum) 0;
