@@ -32,7 +32,7 @@ UNIT_SRCS = $(wildcard test/unit/*.cpp)
 UNIT_OBJS = $(UNIT_SRCS:.cpp=.o)
 UNIT = build/unit_tests
 
-EXTRA_CLEAN = $(CLI_OBJS) $(UNIT_OBJS) $(UNIT) $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) build tmp_check results regression.diffs regression.out
+EXTRA_CLEAN = $(CLI_OBJS) $(UNIT_OBJS) $(UNIT) bench/encode_cost.o $(ENCODE_COST) $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) build tmp_check results regression.diffs regression.out
 
 # C++ against PostgreSQL's headers: C++17, PG's "register" keyword, and -isystem so that warnings
 # from the server headers do not drown ours. PGLS_WERROR=1 (CI) turns warnings into errors.
@@ -82,6 +82,11 @@ $(UNIT): $(UNIT_OBJS) $(CORE_OBJS) $(UNIT_EXTRA_OBJS)
 	@mkdir -p build
 	$(CXX) -o $@ $^ -lgtest -lgtest_main $(COMPRESS_LIBS) -pthread
 
+# make bench's per-stage cost of archiving one segment (bench/encode_cost.cpp).
+ENCODE_COST = bench/encode_cost
+$(ENCODE_COST): bench/encode_cost.o $(CORE_OBJS)
+	$(CXX) -o $@ $^ $(COMPRESS_LIBS)
+
 all: $(CLI)
 
 .PHONY: deps build install-ext unit regress tap test demo bench format check-format
@@ -114,7 +119,7 @@ demo: deps
 
 bench:
 	@bash scripts/deps.sh bench
-	$(MAKE) all
+	$(MAKE) all $(ENCODE_COST)
 	$(MAKE) install-ext
 	bash scripts/as-pg-user.sh bench/run.sh
 

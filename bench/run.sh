@@ -192,6 +192,20 @@ if [ "$(pgls_build_id)" != "$BUILD_ID" ]; then
 	build_note+=" $(pgls_build_id) at the end): its rows may mix two builds."
 	bl_log "$build_note"
 fi
+# Per-segment cost of each way of storing a segment, on one core (bench/encode_cost.cpp), on up to
+# 24 of the template's segments. Run before the work dir is removed.
+encode_cost() {
+	local segs
+	segs=$(find "$BL_WORK/template/pg_wal" -maxdepth 1 -name '0000000*' -size 16M | sort | head -24)
+	if [ ! -x bench/encode_cost ] || [ -z "$segs" ]; then
+		echo "(bench/encode_cost not built or no segments: skipped)"
+		return
+	fi
+	# shellcheck disable=SC2086
+	bench/encode_cost $segs
+}
+encode_cost >"$WORK/encode-cost.txt" 2>&1 || true
+
 report() {
 	local wal_mib=$((SEGMENTS * 16))
 	echo "## Benchmarks"
@@ -221,6 +235,17 @@ report() {
 	echo "### pgbench TPS (scale $BL_TPS_SCALE, $BL_TPS_CLIENTS clients, ${BL_TPS_SECONDS} s per run, $BL_TPS_ROUNDS run(s) each, alternating)"
 	echo
 	tps_table | bl_table
+	echo
+	echo "### Where archiving time goes (one segment, one core)"
+	echo
+	echo "Reading a segment of this WAL and writing it durably (fsync) into a new file, on one core:"
+	echo "a plain copy as basic_archive makes it, and pg_logship's encoder (checksum, compression,"
+	echo "header). Two cores bound a compressing archiver at 2 x (copy time / encode time) times"
+	echo "a single-process copier's rate (bench/encode_cost.cpp)."
+	echo
+	echo '```'
+	cat "$WORK/encode-cost.txt"
+	echo '```'
 	echo
 	echo "Total time of the run: ${total_s} s. $build_note"
 }
