@@ -58,13 +58,6 @@ sub current_tli
 	return hex(substr($node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())'), 0, 8));
 }
 
-# Switches to a new segment and returns the name of the one just completed.
-sub switch_wal
-{
-	my ($node) = @_;
-	return $node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
-}
-
 sub add_known_rows
 {
 	my ($node, $from, $to) = @_;

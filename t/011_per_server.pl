@@ -64,12 +64,6 @@ sub segnos
 	return sort { $a <=> $b } @n;
 }
 
-sub switch_wal
-{
-	my ($node) = @_;
-	return $node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
-}
-
 sub add_known_rows
 {
 	my ($node, $from, $to) = @_;

@@ -29,17 +29,6 @@ my $n_rounds   = 4;
 my $n_segments = 6;
 my $seg_size   = 16 * 1024 * 1024;
 
-# .ready names in a node's pg_wal/archive_status, sorted.
-sub ready_files
-{
-	my ($node) = @_;
-	my $dir = $node->data_dir . '/pg_wal/archive_status';
-	opendir(my $dh, $dir) or die "opendir $dir: $!";
-	my @r = sort map { /^(.*)\.ready$/ ? $1 : () } readdir($dh);
-	closedir($dh);
-	return @r;
-}
-
 sub archiver_pid
 {
 	my ($node) = @_;

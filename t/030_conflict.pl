@@ -57,7 +57,7 @@ sub write_bogus_segment
 	return;
 }
 
-sub switch_wal
+sub insert_and_switch
 {
 	my ($node) = @_;
 	my $seg = $node->safe_psql('postgres',
@@ -83,8 +83,8 @@ my $base = PostgreSQL::Test::Utils::tempdir('conflict');
 	$node->safe_psql('postgres', 'CREATE EXTENSION pg_logship');
 	$node->safe_psql('postgres', 'CREATE TABLE t (i int)');
 
-	my $s  = switch_wal($node);
-	my $s2 = switch_wal($node);
+	my $s  = insert_and_switch($node);
+	my $s2 = insert_and_switch($node);
 	ok(-e status_file($node, $s,  'ready'), "primary: $s is .ready");
 	ok(-e status_file($node, $s2, 'ready'), "primary: $s2 is .ready");
 	my $real_md5 = file_md5($node->data_dir . "/pg_wal/$s");
@@ -148,7 +148,7 @@ my $base = PostgreSQL::Test::Utils::tempdir('conflict');
 
 	# Move the foreign copy aside: the primary's segment is archived, the backlog drains.
 	move("$waldir/$s", "$base/moved_aside") or die "move: $!";
-	my $s3 = switch_wal($node);    # also wakes the archiver
+	my $s3 = insert_and_switch($node);    # also wakes the archiver
 	pgls_wait_ready_empty($node);
 	is_deeply([ archive_files($waldir) ], [ sort($s, $s2, $s3) ],
 		'primary: after the foreign copy is gone, every segment is archived');
@@ -190,7 +190,7 @@ my $base = PostgreSQL::Test::Utils::tempdir('conflict');
 	$primary->wait_for_catchup($standby);
 
 	# Archive whatever the standby already has to archive, so the planted name is the next one.
-	switch_wal($primary);
+	insert_and_switch($primary);
 	$primary->wait_for_catchup($standby);
 	pgls_wait_ready_empty($standby);
 
@@ -201,9 +201,9 @@ my $base = PostgreSQL::Test::Utils::tempdir('conflict');
 	my $bogus_md5  = file_md5("$waldir/$s");
 	my $log_offset = -s $standby->logfile;
 
-	my $s_switched = switch_wal($primary);
+	my $s_switched = insert_and_switch($primary);
 	is($s_switched, $s, "standby: the primary completes $s");
-	my $s2 = switch_wal($primary);
+	my $s2 = insert_and_switch($primary);
 	$primary->wait_for_catchup($standby);
 	pgls_wait_ready_empty($standby);
 	wait_for_archived($standby, $s2);
@@ -239,7 +239,7 @@ my $base = PostgreSQL::Test::Utils::tempdir('conflict');
 		'standby: the archiver did not see a failure');
 
 	# And it keeps archiving.
-	my $s3 = switch_wal($primary);
+	my $s3 = insert_and_switch($primary);
 	$primary->wait_for_catchup($standby);
 	wait_for_archived($standby, $s3);
 	is(archived_md5($waldir, $s3), file_md5($standby->data_dir . "/pg_wal/$s3"),

@@ -46,16 +46,6 @@ my $base    = PostgreSQL::Test::Utils::tempdir('kill');
 my $archive = "$base/archive";
 my $waldir  = "$archive/wal";
 
-sub ready_files
-{
-	my ($node) = @_;
-	my $dir = $node->data_dir . '/pg_wal/archive_status';
-	opendir(my $dh, $dir) or die "opendir $dir: $!";
-	my @r = sort map { /^(.*)\.ready$/ ? $1 : () } readdir($dh);
-	closedir($dh);
-	return @r;
-}
-
 # Waits for an archiver process other than $not_pid and returns its pid. Each attempt is a
 # connection, which also wakes the postmaster to (re)start the archiver.
 sub archiver_pid

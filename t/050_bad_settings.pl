@@ -28,16 +28,6 @@ use PgLogshipTest;
 
 my $seg_size = 16 * 1024 * 1024;
 
-sub ready_files
-{
-	my ($node) = @_;
-	my $dir = $node->data_dir . '/pg_wal/archive_status';
-	opendir(my $dh, $dir) or die "opendir $dir: $!";
-	my @r = sort map { /^(.*)\.ready$/ ? $1 : () } readdir($dh);
-	closedir($dh);
-	return @r;
-}
-
 # $n segments, each with a little WAL and a switch, with a CHECKPOINT after each one (so that a
 # segment not protected by .ready would be removed or recycled: max_wal_size is 32MB).
 sub make_segments_with_checkpoints

@@ -29,19 +29,6 @@ my $archive = new_archive_dir('archive');
 my $wal     = "$archive/wal";
 my $scratch = PostgreSQL::Test::Utils::tempdir('scratch');
 
-# Runs a command; returns (exit code, stdout, stderr).
-sub run_cmd
-{
-	my @cmd = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run(\@cmd, '>', \$out, '2>', \$err);
-	my $rc = $? >> 8;
-	note(join(' ', map { length($_) ? $_ : "''" } @cmd) . " -> exit $rc"
-		  . ($out ne '' ? "\n  stdout: $out" : '')
-		  . ($err ne '' ? "\n  stderr: $err" : ''));
-	return ($rc, $out, $err);
-}
-
 # A copy of the archive (root) to damage.
 my $copies = 0;
 sub copy_archive

@@ -33,19 +33,6 @@ my $scratch  = PostgreSQL::Test::Utils::tempdir('scratch');
 
 # ---- helpers --------------------------------------------------------------------------------
 
-# Runs a command; returns (exit code, stdout, stderr).
-sub run_cmd
-{
-	my @cmd = @_;
-	my ($out, $err) = ('', '');
-	IPC::Run::run(\@cmd, '>', \$out, '2>', \$err);
-	my $rc = $? >> 8;
-	note(join(' ', @cmd) . " -> exit $rc"
-		  . ($out ne '' ? "\n  stdout: $out" : '')
-		  . ($err ne '' ? "\n  stderr: $err" : ''));
-	return ($rc, $out, $err);
-}
-
 # The archive header of a file: { alg, level, original, payload }, or undef for a raw file.
 sub archive_header
 {
@@ -96,12 +83,6 @@ sub next_seg
 	$lo++;
 	($hi, $lo) = ($hi + 1, 0) if $lo == 0x100;
 	return sprintf('%08X%08X%08X', $tli, $hi, $lo);
-}
-
-sub switch_wal
-{
-	my ($node) = @_;
-	return $node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
 }
 
 sub count_matches

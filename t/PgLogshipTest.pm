@@ -19,7 +19,7 @@ our @EXPORT = qw(
   pgls_bin archive_conf restore_conf new_archive_dir
   archive_files archive_temp_files file_md5 wait_for_archived
   archive_status table_checksum pgls_wait_ready_empty
-  archived_content archived_md5
+  archived_content archived_md5 switch_wal ready_files run_cmd
 );
 
 # The installed CLI, beside the server binaries.
@@ -97,6 +97,37 @@ sub file_md5
 	my $md5 = Digest::MD5->new->addfile($fh)->hexdigest;
 	close $fh;
 	return $md5;
+}
+
+# Switches to a new WAL segment; returns the name of the one switched from.
+sub switch_wal
+{
+	my ($node) = @_;
+	return $node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
+}
+
+# Names of the files waiting to be archived (.ready in pg_wal/archive_status), sorted.
+sub ready_files
+{
+	my ($node) = @_;
+	my $dir = $node->data_dir . '/pg_wal/archive_status';
+	opendir(my $dh, $dir) or die "opendir $dir: $!";
+	my @r = sort map { /^(.*)\.ready$/ ? $1 : () } readdir($dh);
+	closedir($dh);
+	return @r;
+}
+
+# Runs a command; returns (exit code, stdout, stderr), and notes what ran.
+sub run_cmd
+{
+	my @cmd = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run(\@cmd, '>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	note(join(' ', map { length($_) ? $_ : "''" } @cmd) . " -> exit $rc"
+		  . ($out ne '' ? "\n  stdout: $out" : '')
+		  . ($err ne '' ? "\n  stderr: $err" : ''));
+	return ($rc, $out, $err);
 }
 
 # The original bytes of archived file $file in folder $folder (<root>/wal, a per-server folder or a
