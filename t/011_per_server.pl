@@ -28,28 +28,6 @@ wal_keep_size = 128MB
 
 # ---- helpers --------------------------------------------------------------------------------
 
-my $SEGS_PER_XLOGID = 0x100;    # 16 MB segments
-
-sub seg_name
-{
-	my ($tli, $segno) = @_;
-	return sprintf('%08X%08X%08X', $tli, int($segno / $SEGS_PER_XLOGID), $segno % $SEGS_PER_XLOGID);
-}
-
-sub parse_seg
-{
-	my ($name) = @_;
-	$name =~ /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})(\.partial)?$/ or return;
-	return (hex($1), hex($2) * $SEGS_PER_XLOGID + hex($3));
-}
-
-sub lsn_segno
-{
-	my ($lsn) = @_;
-	my ($hi, $lo) = $lsn =~ m{^([0-9A-F]+)/([0-9A-F]+)$}i or die "bad lsn $lsn";
-	return hex($hi) * $SEGS_PER_XLOGID + int(hex($lo) / (16 * 1024 * 1024));
-}
-
 # Full segment numbers of timeline $tli in a list of names.
 sub segnos
 {

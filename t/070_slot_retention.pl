@@ -121,13 +121,6 @@ sub core_wal_status
 		"SELECT coalesce(wal_status, 'null') FROM pg_replication_slots WHERE slot_name = '$slot'");
 }
 
-sub lsn_value
-{
-	my ($lsn) = @_;
-	my ($hi, $lo) = $lsn =~ m{^([0-9A-F]+)/([0-9A-F]+)$}i or die "bad lsn $lsn";
-	return hex($hi) * 2**32 + hex($lo);
-}
-
 # The segments from $from_lsn's up to (not including) $to_lsn's (timeline 1), and those of them
 # missing from the archive.
 sub archived_between

@@ -101,13 +101,6 @@ sub write_segments
 	}
 }
 
-sub lsn_value
-{
-	my ($lsn) = @_;
-	my ($hi, $lo) = $lsn =~ m{^([0-9A-F]+)/([0-9A-F]+)$}i or die "bad lsn $lsn";
-	return hex($hi) * 2**32 + hex($lo);
-}
-
 # Segment number of a segment or .partial name (16 MB segments); undef for other files.
 sub segno
 {

@@ -20,6 +20,7 @@ our @EXPORT = qw(
   archive_files archive_temp_files file_md5 wait_for_archived
   archive_status table_checksum pgls_wait_ready_empty
   archived_content archived_md5 switch_wal ready_files run_cmd
+  seg_name parse_seg lsn_segno lsn_value
 );
 
 # The installed CLI, beside the server binaries.
@@ -97,6 +98,41 @@ sub file_md5
 	my $md5 = Digest::MD5->new->addfile($fh)->hexdigest;
 	close $fh;
 	return $md5;
+}
+
+# WAL names and LSNs, for the default 16 MB segments.
+my $SEG_SIZE        = 16 * 1024 * 1024;
+my $SEGS_PER_XLOGID = 2**32 / $SEG_SIZE;
+
+# Segment file name of (timeline, segment number).
+sub seg_name
+{
+	my ($tli, $segno) = @_;
+	return sprintf('%08X%08X%08X', $tli, int($segno / $SEGS_PER_XLOGID), $segno % $SEGS_PER_XLOGID);
+}
+
+# (tli, segno) of a segment or .partial name; () for anything else.
+sub parse_seg
+{
+	my ($name) = @_;
+	$name =~ /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})(\.partial)?$/ or return;
+	return (hex($1), hex($2) * $SEGS_PER_XLOGID + hex($3));
+}
+
+# Number of the segment holding an LSN ("16/B374D848").
+sub lsn_segno
+{
+	my ($lsn) = @_;
+	my ($hi, $lo) = $lsn =~ m{^([0-9A-F]+)/([0-9A-F]+)$}i or die "bad lsn $lsn";
+	return hex($hi) * $SEGS_PER_XLOGID + int(hex($lo) / $SEG_SIZE);
+}
+
+# An LSN as a number.
+sub lsn_value
+{
+	my ($lsn) = @_;
+	my ($hi, $lo) = $lsn =~ m{^([0-9A-F]+)/([0-9A-F]+)$}i or die "bad lsn $lsn";
+	return hex($hi) * 2**32 + hex($lo);
 }
 
 # Switches to a new WAL segment; returns the name of the one switched from.
