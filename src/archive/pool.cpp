@@ -4,6 +4,7 @@
 #include "archive/pool.hpp"
 
 #include "archive/job_queue.hpp"
+#include "archive/ready_files.hpp"
 #include "shmem.hpp"
 
 extern "C"
@@ -161,38 +162,38 @@ compare_ready(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-/* Queues up to `want` .ready files other than `current` that no slot holds yet. */
+/*
+ * Queues up to `want` .ready files other than the offered one that no slot holds yet: the first
+ * `want` in archiving order, kept sorted while the directory is read (want is at most two per
+ * worker, so a backlog of any size costs one pass).
+ */
 void
 queue_lookahead(const ArchiveCall *call, int want)
 {
-	const char *status_dir = XLOGDIR "/archive_status";
-	constexpr int kMaxNames = 256;
-	char(*names)[MAXFNAMELEN] = static_cast<char(*)[MAXFNAMELEN]>(palloc(kMaxNames * MAXFNAMELEN));
+	char(*names)[MAXFNAMELEN] = static_cast<char(*)[MAXFNAMELEN]>(palloc(want * MAXFNAMELEN));
 	int n = 0;
-	DIR *dir = AllocateDir(status_dir);
+	DIR *dir = AllocateDir(kArchiveStatusDir);
 	struct dirent *de;
-	while ((de = ReadDirExtended(dir, status_dir, LOG)) != nullptr)
+	while ((de = ReadDirExtended(dir, kArchiveStatusDir, LOG)) != nullptr)
 	{
-		size_t len = strlen(de->d_name);
-		if (len <= 6 || len - 6 >= MAXFNAMELEN || strcmp(de->d_name + len - 6, ".ready") != 0)
-			continue;
 		char name[MAXFNAMELEN];
-		memcpy(name, de->d_name, len - 6);
-		name[len - 6] = '\0';
-		if (strcmp(name, call->file) == 0 || find_slot(name) >= 0)
+		if (!ready_file_name(de->d_name, name, sizeof name) || strcmp(name, call->file) == 0 ||
+			find_slot(name) >= 0)
 			continue;
-		if (n < kMaxNames)
-			strlcpy(names[n++], name, MAXFNAMELEN);
-		else
+		if (n == want && compare_ready(name, names[n - 1]) >= 0)
+			continue;
+		/* Insert in order; when full, the last one falls off. */
+		int pos = n < want ? n : n - 1;
+		while (pos > 0 && compare_ready(name, names[pos - 1]) < 0)
 		{
-			/* Keep the kMaxNames first in archiving order. */
-			qsort(names, n, MAXFNAMELEN, compare_ready);
-			if (compare_ready(name, names[n - 1]) < 0)
-				strlcpy(names[n - 1], name, MAXFNAMELEN);
+			memcpy(names[pos], names[pos - 1], MAXFNAMELEN);
+			pos--;
 		}
+		strlcpy(names[pos], name, MAXFNAMELEN);
+		if (n < want)
+			n++;
 	}
 	FreeDir(dir);
-	qsort(names, n, MAXFNAMELEN, compare_ready);
 
 	TimestampTz now = GetCurrentTimestamp();
 	int queued = 0;

@@ -8,6 +8,7 @@
  */
 #include "monitor/monitor.hpp"
 
+#include "archive/ready_files.hpp"
 #include "monitor/history.hpp"
 #include "monitor/probe.hpp"
 #include "monitor/ring.hpp"
@@ -119,16 +120,12 @@ take_sample(void)
 int
 count_ready_files(void)
 {
-	const char *status_dir = XLOGDIR "/archive_status";
-	DIR *dir = AllocateDir(status_dir);
+	DIR *dir = AllocateDir(kArchiveStatusDir);
 	struct dirent *de;
 	int n = 0;
-	while ((de = ReadDirExtended(dir, status_dir, LOG)) != nullptr)
-	{
-		size_t len = strlen(de->d_name);
-		if (len > 6 && strcmp(de->d_name + len - 6, ".ready") == 0)
-			n++;
-	}
+	char name[MAXPGPATH];
+	while ((de = ReadDirExtended(dir, kArchiveStatusDir, LOG)) != nullptr)
+		n += ready_file_name(de->d_name, name, sizeof name);
 	FreeDir(dir);
 	return n;
 }

@@ -8,6 +8,7 @@
 
 #include "archive/archive_dir.hpp"
 #include "archive/pool.hpp"
+#include "archive/ready_files.hpp"
 #include "core/archive_format.hpp"
 #include "core/layout.hpp"
 #include "settings.hpp"
@@ -30,25 +31,22 @@ struct ReadyBacklog
 void
 scan_ready(ReadyBacklog *b)
 {
-	const char *status_dir = XLOGDIR "/archive_status";
-	DIR *dir = AllocateDir(status_dir);
+	DIR *dir = AllocateDir(pgls::kArchiveStatusDir);
 	struct dirent *de;
 
 	memset(b, 0, sizeof *b);
-	while ((de = ReadDir(dir, status_dir)) != nullptr)
+	while ((de = ReadDir(dir, pgls::kArchiveStatusDir)) != nullptr)
 	{
-		size_t len = strlen(de->d_name);
-		if (len <= 6 || strcmp(de->d_name + len - 6, ".ready") != 0)
-			continue;
 		char name[MAXPGPATH];
 		char path[2 * MAXPGPATH];
 		struct stat st;
-		strlcpy(name, de->d_name, Min(len - 6 + 1, sizeof name));
+		if (!pgls::ready_file_name(de->d_name, name, sizeof name))
+			continue;
 		b->count++;
 		snprintf(path, sizeof path, XLOGDIR "/%s", name);
 		if (stat(path, &st) == 0)
 			b->bytes += st.st_size;
-		snprintf(path, sizeof path, "%s/%s", status_dir, de->d_name);
+		snprintf(path, sizeof path, "%s/%s", pgls::kArchiveStatusDir, de->d_name);
 		if (stat(path, &st) == 0)
 		{
 			TimestampTz t = time_t_to_timestamptz(st.st_mtime);
