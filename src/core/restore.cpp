@@ -107,7 +107,8 @@ restore_temp_path(const std::string &dest, long pid)
 }
 
 RestoreOutcome
-restore_file(const std::vector<std::string> &dirs, const std::string &file, const std::string &dest)
+restore_file(const std::vector<std::string> &dirs, const std::string &file, const std::string &dest,
+			 bool sync_copy)
 {
 	WalFileName name = parse_wal_file_name(file);
 	if (!name.valid())
@@ -125,7 +126,7 @@ restore_file(const std::vector<std::string> &dirs, const std::string &file, cons
 	ArchivedFileInfo info;
 	try
 	{
-		info = decode_file(out.source_path, temp.path(), false);
+		info = decode_file(out.source_path, temp.path(), sync_copy);
 	}
 	catch (const ArchiveFormatError &e)
 	{

@@ -9,7 +9,8 @@
  * system identifier the header names, and for a segment its size, long header and start address.
  * A damaged archive must make recovery stop, not replay the wrong WAL. A raw archived file (no
  * header, as stored before the archive format) is copied as it is, with the segment checks.
- * No fsync: PostgreSQL fsyncs restored files itself.
+ * PostgreSQL fsyncs a restored file itself (durable_rename). A caller that restores ahead of
+ * time (the prefetcher) asks for the fsync here instead, off recovery's critical path.
  */
 #pragma once
 
@@ -59,8 +60,9 @@ std::string restore_temp_path(const std::string &dest, long pid);
  * Looks for file in dirs, in order, and installs the first copy found as dest. A folder that does
  * not exist is skipped. Throws InvalidWalFileName for a bad name, RestoreRefused for a copy that
  * fails the checks and IoError for I/O failures; dest is then untouched and no temp file remains.
+ * With sync_copy, the copy is fsynced before it is renamed to dest.
  */
 RestoreOutcome restore_file(const std::vector<std::string> &dirs, const std::string &file,
-							const std::string &dest);
+							const std::string &dest, bool sync_copy = false);
 
 } // namespace pgls

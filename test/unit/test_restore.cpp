@@ -251,6 +251,28 @@ TEST_F(RestoreTest, RestoresEachFormat)
 	EXPECT_EQ(read_file(dest), segment_bytes(s));
 }
 
+/* The prefetcher's way: fsynced before the rename; the same checks and the same result. */
+TEST_F(RestoreTest, SyncedCopyIsTheSame)
+{
+	SegmentSpec s;
+	s.segno = 13;
+	write_encoded_segment(first, s, Compression::Lz4);
+	RestoreOutcome out = restore_file(dirs(), segment_name(s), dest, true);
+	EXPECT_EQ(out.result, RestoreResult::Restored);
+	EXPECT_EQ(read_file(dest), segment_bytes(s));
+	expect_pg_wal({"RECOVERYXLOG"});
+
+	SegmentSpec other = s;
+	other.segno = 14;
+	write_encoded_segment(first, other, Compression::Lz4);
+	std::string wrong = first + "/" + segment_name(s);
+	std::string right = first + "/" + segment_name(other);
+	ASSERT_EQ(::rename(right.c_str(), wrong.c_str()), 0);
+	EXPECT_THROW(restore_file(dirs(), segment_name(s), dest, true), RestoreRefused);
+	EXPECT_EQ(read_file(dest), segment_bytes(s)); /* untouched */
+	expect_pg_wal({"RECOVERYXLOG"});
+}
+
 TEST_F(RestoreTest, RefusesDamagedPayload)
 {
 	for (Compression c : kAllCompressions)
