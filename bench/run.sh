@@ -15,8 +15,10 @@
 #   4. bench/recovery.sh: archive-recovery time of that WAL (copies of the base).
 #      Both go over all their variants PGLS_BENCH_REPEAT times (3; quick: 1), in passes; the
 #      tables show the median and the range.
-#   5. bench/tps.sh: pgbench TPS with archiving off and with pg_logship on.
-#   6. Print the tables, write them as markdown to $PGLS_OUT/artifacts/bench.md (raw results in
+#   5. bench/profile.sh: where the CPU goes while basic_archive and pg_logship (lz4, 2 workers)
+#      drain the backlog (perf, when it can run; see the script).
+#   6. bench/tps.sh: pgbench TPS with archiving off and with pg_logship on.
+#   7. Print the tables, write them as markdown to $PGLS_OUT/artifacts/bench.md (raw results in
 #      $PGLS_OUT/artifacts/bench-*.tsv), remove the work dir, then run bench/monitor.sh if it
 #      exists.
 # Every server is stopped on exit, whatever happens (bl_cleanup). Server logs are kept in
@@ -115,7 +117,7 @@ bl_log "features: compression='${F_COMPRESSION:-not built}' archive_workers=$F_W
 # --- 2. the phases ----------------------------------------------------------------------------
 
 failed_phases=()
-for phase in drain recovery tps; do
+for phase in drain profile recovery tps; do
 	T0=$EPOCHREALTIME
 	bash "bench/$phase.sh" "$WORK" || failed_phases+=("$phase")
 	bl_log "$phase: done in $(bl_fmt '%.0f' "$(bl_elapsed "$T0")") s"
@@ -245,6 +247,15 @@ report() {
 	echo
 	echo '```'
 	cat "$WORK/encode-cost.txt"
+	echo '```'
+	echo
+	echo "### Where the CPU goes while the backlog drains (perf, bench/profile.sh)"
+	echo
+	echo "The archiving processes of a fresh copy of the backlog, profiled while it drains: user"
+	echo "space by perf (cpu-clock samples), kernel time from /proc/<pid>/stat."
+	echo
+	echo '```'
+	cat "$WORK/profile.txt" 2>/dev/null || echo "(no profile: bench/profile.sh did not run)"
 	echo '```'
 	echo
 	echo "Total time of the run: ${total_s} s. $build_note"

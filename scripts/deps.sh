@@ -6,7 +6,8 @@
 # Works without a terminal (CI: no stdin). Prints one line: what it installed, or
 # "deps: all present". Finally checks that pg_config (or $PG_CONFIG) is PostgreSQL 15.
 #
-# "scripts/deps.sh bench" also installs what make bench compares against (pgBackRest).
+# "scripts/deps.sh bench" also installs what make bench compares against (pgBackRest) and perf
+# (linux-perf) for its profile.
 #
 # Env: PG_CONFIG  pg_config to check (default: pg_config on PATH, i.e. postgresql-common's
 #                 /usr/bin/pg_config wrapper, which picks the newest postgresql-server-dev-NN).
@@ -29,8 +30,8 @@ packages=(
 	passwd util-linux coreutils
 )
 if [ "${1:-}" = bench ]; then
-	# the peer make bench measures pg_logship against
-	packages+=(pgbackrest)
+	# the peer make bench measures pg_logship against; perf for its CPU profile
+	packages+=(pgbackrest linux-perf)
 fi
 
 missing=()

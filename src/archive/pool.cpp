@@ -230,6 +230,49 @@ queue_lookahead(const ArchiveCall *call, int want)
 		wake_workers();
 }
 
+/* Runs one job; PG calls only around run_archive_call (which never throws). */
+void
+run_job(Slot &s)
+{
+	char path[MAXPGPATH];
+	snprintf(path, sizeof path, XLOGDIR "/%s", s.file);
+	ArchiveCall call;
+	memset(&call, 0, sizeof call);
+	call.root = s.root;
+	call.layout = s.layout;
+	strlcpy(call.server, s.server, sizeof call.server);
+	call.file = s.file;
+	call.path = path;
+	call.pid = MyProcPid;
+	call.sysid = s.sysid;
+	call.seg_size = s.seg_size;
+	call.compression = s.compression;
+	call.level = s.level;
+	call.sweep = false;
+	run_archive_call(&call);
+	s.result = call;
+	s.since = GetCurrentTimestamp();
+	pg_write_barrier();
+	pg_atomic_write_u32(&s.state, SlotDone);
+}
+
+/* Pops one queued job and runs it here; false when the queue was empty. */
+bool
+run_queued_job(void)
+{
+	uint32 slot;
+	if (!job_queue_pop(queue_of(pool), &slot) || slot >= static_cast<uint32>(kSlots))
+		return false;
+	Slot &s = pool->slots[slot];
+	uint32 expected = SlotQueued;
+	if (pg_atomic_compare_exchange_u32(&s.state, &expected, SlotRunning))
+	{
+		pg_read_barrier();
+		run_job(s);
+	}
+	return true;
+}
+
 int
 busy_slots(void)
 {
@@ -290,6 +333,12 @@ archive_pool_take(ArchiveCall *call)
 		if (st == SlotFree ||
 			TimestampDifferenceExceeds(now, GetCurrentTimestamp(), kWaitForWorkerMs))
 			return false;
+		/*
+		 * Rather than sleep while a worker has this file, archive a queued one (this file's own
+		 * job, if no worker took it yet): when a worker waits for its fsync, a core would idle.
+		 */
+		if (run_queued_job())
+			continue;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10,
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
@@ -377,39 +426,6 @@ archive_pool_init(void)
 	}
 }
 
-/* ---- the worker ------------------------------------------------------------------------- */
-
-namespace
-{
-
-/* Runs one job; PG calls only around run_archive_call (which never throws). */
-void
-run_job(Slot &s)
-{
-	char path[MAXPGPATH];
-	snprintf(path, sizeof path, XLOGDIR "/%s", s.file);
-	ArchiveCall call;
-	memset(&call, 0, sizeof call);
-	call.root = s.root;
-	call.layout = s.layout;
-	strlcpy(call.server, s.server, sizeof call.server);
-	call.file = s.file;
-	call.path = path;
-	call.pid = MyProcPid;
-	call.sysid = s.sysid;
-	call.seg_size = s.seg_size;
-	call.compression = s.compression;
-	call.level = s.level;
-	call.sweep = false;
-	run_archive_call(&call);
-	s.result = call;
-	s.since = GetCurrentTimestamp();
-	pg_write_barrier();
-	pg_atomic_write_u32(&s.state, SlotDone);
-}
-
-} // namespace
-
 } // namespace pgls
 
 extern "C"
@@ -447,20 +463,12 @@ pgls_archive_worker_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		uint32 slot;
-		if (job_queue_pop(queue_of(pool), &slot) && slot < static_cast<uint32>(kSlots))
+		if (run_queued_job())
 		{
-			Slot &s = pool->slots[slot];
-			uint32 expected = SlotQueued;
-			if (pg_atomic_compare_exchange_u32(&s.state, &expected, SlotRunning))
-			{
-				pg_read_barrier();
-				run_job(s);
-				/* Wake the archiver, which may be waiting for this file. */
-				uint32 procno = pg_atomic_read_u32(&pool->archiver_procno);
-				if (procno != UINT32_MAX)
-					SetLatch(&ProcGlobal->allProcs[procno].procLatch);
-			}
+			/* Wake the archiver, which may be waiting for this file. */
+			uint32 procno = pg_atomic_read_u32(&pool->archiver_procno);
+			if (procno != UINT32_MAX)
+				SetLatch(&ProcGlobal->allProcs[procno].procLatch);
 			continue;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
