@@ -512,6 +512,7 @@ encode_file(const std::string &src, const std::string &dst, const EncodeOptions 
 	/* Room for the header, written last. */
 	unsigned char header[kFormatHeaderSize] = {0};
 	write_all(out.get(), reinterpret_cast<const char *>(header), sizeof header, dst);
+	WriteBack write_back(out.get());
 
 	Hasher hasher;
 	uint64_t original = 0, payload = 0;
@@ -526,6 +527,8 @@ encode_file(const std::string &src, const std::string &dst, const EncodeOptions 
 	auto put = [&](const char *p, size_t n)
 	{
 		write_all(out.get(), p, n, dst);
+		if (durable)
+			write_back.wrote(n);
 		payload += n;
 	};
 	const std::string what = "could not compress \"" + src + "\"";
@@ -682,11 +685,14 @@ decode_file(const std::string &src, const std::string &dst, bool durable)
 	Fd fd;
 	ArchivedFileInfo info = open_archived(src, &fd);
 	Fd out = open_or_throw(dst, O_WRONLY | O_CREAT | O_EXCL, 0600, "create file");
+	WriteBack write_back(out.get());
 	decode_payload(
 		fd.get(), info, src,
 		[&](const char *p, size_t n)
 		{
 			write_all(out.get(), p, n, dst);
+			if (durable)
+				write_back.wrote(n);
 			return true;
 		},
 		kChunk);

@@ -18,7 +18,21 @@ namespace pgls
 namespace
 {
 constexpr size_t kCopyBuf = 1 << 20;
+constexpr uint64_t kWriteBackDistance = 1 << 20; /* PostgreSQL's FLUSH_DISTANCE in copydir.c */
 } // namespace
+
+void
+WriteBack::wrote(size_t n)
+{
+	written_ += n;
+	if (written_ - started_ < kWriteBackDistance)
+		return;
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+	(void) ::sync_file_range(fd_, static_cast<off_t>(started_),
+							 static_cast<off_t>(written_ - started_), SYNC_FILE_RANGE_WRITE);
+#endif
+	started_ = written_;
+}
 
 void
 write_all(int fd, const char *buf, size_t len, const std::string &path)
@@ -179,6 +193,7 @@ copy_file_new(const std::string &src, const std::string &dst, bool durable)
 	Fd in = open_or_throw(src, O_RDONLY, 0, "open file");
 	Fd out = open_or_throw(dst, O_WRONLY | O_CREAT | O_EXCL, 0600, "create file");
 	std::unique_ptr<char[]> buf(new char[kCopyBuf]);
+	WriteBack write_back(out.get());
 	uint64_t total = 0;
 	for (;;)
 	{
@@ -186,6 +201,8 @@ copy_file_new(const std::string &src, const std::string &dst, bool durable)
 		if (n == 0)
 			break;
 		write_all(out.get(), buf.get(), static_cast<size_t>(n), dst);
+		if (durable)
+			write_back.wrote(static_cast<size_t>(n));
 		total += static_cast<uint64_t>(n);
 	}
 	if (durable && ::fsync(out.get()) != 0)

@@ -91,7 +91,28 @@ std::string base_name(const std::string &path);
 /* Names in a directory (no "." and ".."); throws if unreadable. */
 std::vector<std::string> list_dir(const std::string &dir);
 
-/* Copies src into a new file dst (O_EXCL) and fsyncs it when durable. Returns bytes copied. */
+/*
+ * Starts the write-back of a file that is being written sequentially, every 1 MB, without
+ * waiting for it: sync_file_range(SYNC_FILE_RANGE_WRITE) on Linux, nothing elsewhere. This is
+ * what PostgreSQL's pg_flush_data does while it copies a file (basic_archive): the disk writes
+ * overlap the rest of the work, and the fsync that follows waits for less. Best effort: a
+ * failure is left for that fsync to report.
+ */
+class WriteBack
+{
+public:
+	explicit WriteBack(int fd) : fd_(fd) {}
+	/* n more bytes were written, after the ones before. */
+	void wrote(size_t n);
+
+private:
+	int fd_;
+	uint64_t written_ = 0; /* bytes written so far */
+	uint64_t started_ = 0; /* write-back requested up to here */
+};
+
+/* Copies src into a new file dst (O_EXCL) and fsyncs it when durable (with WriteBack as it
+ * goes, as basic_archive's copy does). Returns bytes copied. */
 uint64_t copy_file_new(const std::string &src, const std::string &dst, bool durable);
 
 /* True when both files have the same size and bytes. */
