@@ -188,6 +188,32 @@ bl_last_ready() {
 	echo "${last%.ready}"
 }
 
+# bl_cpu_ticks PID...: "user kernel" CPU clock ticks used so far by the processes (fields 14 and 15
+# of /proc/<pid>/stat), summed; a process that is gone counts 0.
+bl_cpu_ticks() {
+	local pid u=0 k=0 stat rest
+	for pid in "$@"; do
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		rest=${stat##*) }
+		# shellcheck disable=SC2086
+		set -- $rest
+		u=$((u + ${12})) k=$((k + ${13}))
+	done
+	echo "$u $k"
+}
+
+# bl_machine_busy_ticks: CPU clock ticks the whole machine spent busy so far (all but idle and
+# iowait, /proc/stat).
+bl_machine_busy_ticks() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# bl_archiver_pids DATADIR: the archiver's and pg_logship's archive workers' pids, comma-separated.
+bl_archiver_pids() {
+	ps --ppid "$(head -n 1 "$1/postmaster.pid")" -o pid=,args= |
+		awk '/archiver|pg_logship archive worker/ { print $1 }' | paste -sd, -
+}
+
 # bl_du DIR: size in bytes of everything below DIR.
 bl_du() { du -sb "$1" | awk '{ print $1 }'; }
 

@@ -36,23 +36,10 @@ if ! command -v perf >/dev/null 2>&1 ||
 	exit 0
 fi
 
-# cpu_ticks PID...: "user kernel" clock ticks summed over the processes (fields 14 and 15).
-cpu_ticks() {
-	local pid u=0 k=0 stat rest
-	for pid in "$@"; do
-		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-		rest=${stat##*) }
-		# shellcheck disable=SC2086
-		set -- $rest
-		u=$((u + ${12})) k=$((k + ${13}))
-	done
-	echo "$u $k"
-}
-
 # profile KEY LABEL KIND: KIND basic or pgls (lz4, 2 workers).
 profile() {
 	local key=$1 label=$2 kind=$3
-	local base=$BL_WORK/profile/$key d a log=$BL_LOGS/profile-$key.log data reload pm pids
+	local base=$BL_WORK/profile/$key d a log=$BL_LOGS/profile-$key.log data reload pids
 	d=$base/data a=$base/archive data=$base/perf.data
 	rm -rf "$base"
 	mkdir -p "$base" "$a"
@@ -70,8 +57,7 @@ profile() {
 		;;
 	esac
 	bl_pg_start "$d" "$log"
-	pm=$(head -n 1 "$d/postmaster.pid")
-	pids=$(ps --ppid "$pm" -o pid=,args= | awk '/archiver|pg_logship archive worker/ { print $1 }' | paste -sd, -)
+	pids=$(bl_archiver_pids "$d")
 	[ -n "$pids" ] || bl_die "profile: no archiver process found"
 
 	perf record -q -e cpu-clock:u -F 2000 -p "$pids" -o "$data" >/dev/null 2>&1 &
@@ -79,14 +65,14 @@ profile() {
 	sleep 0.5
 	local before after t0 secs
 	# shellcheck disable=SC2086
-	before=$(cpu_ticks ${pids//,/ })
+	before=$(bl_cpu_ticks ${pids//,/ })
 	bl_conf "$d" "$reload"
 	t0=$EPOCHREALTIME
 	"$BL_BINDIR/pg_ctl" -D "$d" reload >/dev/null
 	bl_wait_archived "$d" "$log" "$BL_STALL" || bl_die "$(cat "$BL_WORK/last_error")"
 	secs=$(bl_elapsed "$t0")
 	# shellcheck disable=SC2086
-	after=$(cpu_ticks ${pids//,/ })
+	after=$(bl_cpu_ticks ${pids//,/ })
 	kill -INT "$perf_pid" 2>/dev/null || true
 	wait "$perf_pid" 2>/dev/null || true
 	bl_pg_stop "$d" immediate

@@ -180,7 +180,7 @@ tps_table() {
 	awk -F'\t' -v off="$off" '
 		$3 == "ok" {
 			ratio = off != "" ? sprintf("%.2fx", $5 / off) : "n/a"
-			arch = $1 == "off" ? "-" : sprintf("%d segments, %d still .ready at the end", $7, $8)
+			arch = $1 == "off" ? "-" : sprintf("%d segments, %d still .ready at the end; archiving used %.1f%% of the CPU", $7, $8, $9)
 			printf "%s|%.0f|%s|%s|%s|%s\n", $2, $5, $6, ratio, arch, $4
 			next
 		}

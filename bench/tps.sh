@@ -8,10 +8,14 @@
 #     with lz4 and 2 workers when the build has them (else the closest it has);
 # each started, then `pgbench -n -c 4 -j 2 -T S` (TPC-B like, synchronous commit). For the
 # pg_logship run it also records how many segments were archived and how many were still
-# waiting (.ready) when pgbench ended.
+# waiting (.ready) when pgbench ended, and the archiving processes' (archiver and archive
+# workers) share of all the CPU time the machine used during the run: when the run is
+# CPU-bound, that is about what archiving can cost in TPS, a bound that the run-to-run spread
+# of TPS itself is too wide to show.
 #
 # Writes WORKDIR/results/tps.tsv: key, label, status, note, mean TPS, TPS of each round
-# (space-separated), segments archived, segments still .ready at the end (last round).
+# (space-separated), segments archived, segments still .ready at the end (last round), archiving's
+# share of the CPU in % (mean of the rounds; 0 for "off").
 # shellcheck disable=SC2153 # the F_* variables come from WORKDIR/features.env
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -60,8 +64,24 @@ run_once() {
 		[ -n "$PGLS_WORKERS" ] && bl_conf "$d" "pg_logship.archive_workers = $PGLS_WORKERS"
 	fi
 	bl_pg_start "$d" "$log"
+	local pids='' arch_before=0 busy_before
+	if [ "$kind" = pgls ]; then
+		pids=$(bl_archiver_pids "$d")
+		# shellcheck disable=SC2086
+		arch_before=$(bl_cpu_ticks ${pids//,/ } | awk '{ print $1 + $2 }')
+	fi
+	busy_before=$(bl_machine_busy_ticks)
 	"$BL_BINDIR/pgbench" -n -c "$BL_TPS_CLIENTS" -j 2 -T "$BL_TPS_SECONDS" >"$out" 2>&1 ||
 		bl_die "pgbench failed (see $out)"
+	# The archiving processes' share of all the CPU the machine used during the run.
+	local busy share=0
+	busy=$(($(bl_machine_busy_ticks) - busy_before))
+	if [ "$kind" = pgls ]; then
+		local arch
+		# shellcheck disable=SC2086
+		arch=$(($(bl_cpu_ticks ${pids//,/ } | awk '{ print $1 + $2 }') - arch_before))
+		share=$(bl_calc "($busy > 0) ? 100 * $arch / $busy : 0")
+	fi
 	local tps archived=0 ready=0
 	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out" | head -n 1)
 	[ -n "$tps" ] || bl_die "no tps line in $out"
@@ -75,23 +95,24 @@ run_once() {
 	bl_pg_stop "$d"
 	rm -rf "$base"
 	if [ "$kind" = pgls ]; then
-		bl_log "tps: $kind round $round: $tps TPS, $archived segments archived, $ready .ready left"
+		bl_log "tps: $kind round $round: $tps TPS, $archived segments archived, $ready .ready left, archiving used $(bl_fmt '%.1f' "$share")% of the CPU"
 	else
 		bl_log "tps: $kind round $round: $tps TPS"
 	fi
-	echo "$tps $archived $ready" >>"$BL_WORK/tps-$kind"
+	echo "$tps $archived $ready $share" >>"$BL_WORK/tps-$kind"
 }
 
 # summarize KEY LABEL KIND: the result line of one configuration from its rounds.
 summarize() {
 	local key=$1 label=$2 kind=$3 f=$BL_WORK/tps-$3
 	[ -s "$f" ] || bl_die "no successful run"
-	local mean all archived ready
+	local mean all archived ready share
 	mean=$(awk '{ s += $1; n++ } END { printf "%.1f", s / n }' "$f")
+	share=$(awk '{ s += $4; n++ } END { printf "%.2f", s / n }' "$f")
 	all=$(awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 }' "$f")
 	archived=$(tail -n 1 "$f" | awk '{ print $2 }')
 	ready=$(tail -n 1 "$f" | awk '{ print $3 }')
-	bl_result tps "$key" "$label" ok "" "$mean" "$all" "$archived" "$ready"
+	bl_result tps "$key" "$label" ok "" "$mean" "$all" "$archived" "$ready" "$share"
 }
 
 bl_log "tps: building the scale-$BL_TPS_SCALE template"
