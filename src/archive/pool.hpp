@@ -7,9 +7,9 @@
  * holds the job and, when done, its outcome), archives F itself if no worker has it, and for a
  * file a worker has, waits for and takes the worker's outcome. While it waits it runs queued
  * jobs itself (this file's among them, if no worker took it yet), so that a core does not idle
- * while the workers wait for their fsyncs. Workers run the same protocol as
- * the archiver (temp + fsync + link(2), never overwriting), so the callback only confirms what
- * is already durable; the reporting, counting and conflict policy stay in the callback.
+ * while the workers wait for their fsyncs. Workers run the same protocol as the archiver
+ * (temp + fsync + link(2), never overwriting), so the callback only confirms what is already
+ * durable; the reporting, counting and conflict policy stay in the callback.
  *
  * Workers are background worker processes (no threads), started at postmaster start so that
  * standbys with archive_mode = always have them too.

@@ -1,10 +1,10 @@
 /*
  * cmd_check.cpp -- "pg_logship check": pg_logship.health() for monitoring systems, Nagios-style.
  *
- * Connects with libpq (loaded at run time, libpq.hpp; a connection string or the usual PG*
- * environment), prints a status line
- * "PG_LOGSHIP OK|WARNING|CRITICAL - ..." and one line per finding, and exits 0 ok, 1 warning,
- * 2 critical, 3 unknown (cannot connect, extension missing, bad usage).
+ * Connects with libpq (loaded at run time: libpq.hpp) to a connection string or the usual PG*
+ * environment, prints a status line "PG_LOGSHIP OK|WARNING|CRITICAL - ..." and one line per
+ * finding, and exits 0 ok, 1 warning, 2 critical, 3 unknown (cannot connect, extension missing,
+ * libpq missing, bad usage).
  */
 #include "cli.hpp"
 #include "libpq.hpp"
