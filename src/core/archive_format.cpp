@@ -513,6 +513,8 @@ encode_file(const std::string &src, const std::string &dst, const EncodeOptions 
 	unsigned char header[kFormatHeaderSize] = {0};
 	write_all(out.get(), reinterpret_cast<const char *>(header), sizeof header, dst);
 	WriteBack write_back(out.get());
+	if (durable)
+		write_back.wrote(sizeof header); /* its offsets count from the start of the file */
 
 	Hasher hasher;
 	uint64_t original = 0, payload = 0;
