@@ -75,6 +75,20 @@ bl_setup() {
 	unset PGOPTIONS
 }
 
+# bl_phase SCRIPT ARGS...: how each phase script (drain.sh, profile.sh, recovery.sh, tps.sh)
+# starts: its one argument is the work dir; sets the paths (bl_setup), reads what the
+# pg_logship build offers (WORKDIR/features.env, written by run.sh) and stops every server it
+# started when it exits.
+bl_phase() {
+	local script=$1
+	shift
+	[ "$#" -eq 1 ] || bl_die "usage: $script WORKDIR"
+	bl_setup "$1"
+	# shellcheck source=/dev/null
+	. "$BL_WORK/features.env"
+	trap bl_cleanup EXIT
+}
+
 # bl_cleanup: stop every server this run started (EXIT trap). Never fails.
 bl_cleanup() {
 	local d

@@ -18,9 +18,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
-[ "$#" -eq 1 ] || bl_die "usage: $0 WORKDIR"
-bl_setup "$1"
-trap bl_cleanup EXIT
+bl_phase "$0" "$@"
 OUT=$BL_WORK/profile.txt
 TPL=$BL_WORK/template
 SEGMENTS=$(bl_ready_count "$TPL")

@@ -24,11 +24,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
-[ "$#" -eq 1 ] || bl_die "usage: $0 WORKDIR"
-bl_setup "$1"
-# shellcheck source=/dev/null disable=SC2153 # F_* come from features.env
-. "$BL_WORK/features.env"
-trap bl_cleanup EXIT
+bl_phase "$0" "$@"
 
 BASE=$BL_WORK/base
 ARCH=$BL_WORK/archives
