@@ -8,6 +8,7 @@
 
 #include "core/archive_writer.hpp"
 #include "core/fileio.hpp"
+#include "core/fs_store.hpp"
 
 #include <cstring>
 #include <ctime>
@@ -52,7 +53,10 @@ run(ArchiveCall *call)
 												.size());
 	}
 
-	ArchiveOutcome out = archive_file(req);
+	FsStore store(req.layout.root, StoreWriter{req.layout.server, req.pid, ""},
+				  FileModes{call->file_mode ? call->file_mode : 0600,
+							call->dir_mode ? call->dir_mode : 0700});
+	ArchiveOutcome out = archive_file(store, req);
 	call->status = CallStatus::Ok;
 	call->result = static_cast<int>(out.result);
 	call->quarantine_new = out.quarantine_new;

@@ -32,9 +32,11 @@ struct ArchiveCall
 	long pid;
 	uint64_t sysid;
 	uint64_t seg_size;
-	bool sweep;      /* also sweep stale temp files of this server first */
-	int compression; /* pgls::Compression */
-	int level;       /* as set; clamped to the algorithm's range here */
+	bool sweep;         /* also sweep stale temp files of this server first */
+	int compression;    /* pgls::Compression */
+	int level;          /* as set; clamped to the algorithm's range here */
+	unsigned file_mode; /* for files and folders created in a filesystem archive: the data */
+	unsigned dir_mode;  /* directory's (0600/0700, or 0640/0750 with group access) */
 
 	/* outputs */
 	CallStatus status;

@@ -109,6 +109,8 @@ archive_one(const char *file, const char *path)
 	call.sweep = last_sweep == 0 || TimestampDifferenceExceeds(last_sweep, now, kSweepIntervalMs);
 	call.compression = pgls_compression;
 	call.level = pgls_compression_level;
+	call.file_mode = pg_file_create_mode;
+	call.dir_mode = pg_dir_create_mode;
 
 	/* A worker may have archived it already (look-ahead); else archive it here. */
 	bool by_worker = pgls::archive_pool_take(&call);

@@ -248,6 +248,8 @@ run_job(Slot &s)
 	call.seg_size = s.seg_size;
 	call.compression = s.compression;
 	call.level = s.level;
+	call.file_mode = pg_file_create_mode;
+	call.dir_mode = pg_dir_create_mode;
 	call.sweep = false;
 	run_archive_call(&call);
 	s.result = call;

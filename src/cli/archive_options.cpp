@@ -40,17 +40,17 @@ take_archive_option(int c, const char *arg, ArchiveOptions *opts)
 	}
 }
 
-std::vector<std::string>
-archive_dirs(const ArchiveOptions &opts, size_t max_servers)
+OpenArchive
+open_archive(const ArchiveOptions &opts, size_t max_servers)
 {
 	if (opts.root.empty())
 		throw UsageError("--archive-dir is required");
-	std::vector<std::string> dirs;
+	OpenArchive a;
 	if (opts.layout == Layout::Shared)
 	{
 		if (!opts.servers.empty())
 			throw UsageError("--server is only used with --layout per_server");
-		dirs.push_back(archive_read_dir(opts.root, Layout::Shared, ""));
+		a.folders.push_back(archive_folder(Layout::Shared, ""));
 	}
 	else
 	{
@@ -59,12 +59,14 @@ archive_dirs(const ArchiveOptions &opts, size_t max_servers)
 		if (opts.servers.size() > max_servers)
 			throw UsageError("--server may be given only once with this command");
 		for (const std::string &server : opts.servers)
-			dirs.push_back(archive_read_dir(opts.root, Layout::PerServer, server));
+			a.folders.push_back(archive_folder(Layout::PerServer, server));
 	}
 	if (!is_directory(opts.root))
 		throw std::runtime_error("archive directory \"" + opts.root +
 								 "\" does not exist or is not a directory");
-	return dirs;
+	a.spec.location = opts.root;
+	a.store = open_store(a.spec);
+	return a;
 }
 
 void

@@ -8,8 +8,10 @@
 #pragma once
 
 #include "core/layout.hpp"
+#include "core/store_spec.hpp"
 
 #include <getopt.h>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,12 +53,21 @@ enum
 /* Takes an archive option; returns false when c is not one of them. Throws UsageError. */
 bool take_archive_option(int c, const char *arg, ArchiveOptions *opts);
 
+/* An archive opened for a command: its store and the folders to read, in order. */
+struct OpenArchive
+{
+	StoreSpec spec;
+	std::unique_ptr<Store> store;
+	std::vector<std::string> folders;
+};
+
 /*
- * The folders to read, in order: <root>/wal for the shared layout, <root>/servers/<server> for
- * each --server with per_server. max_servers 1: exactly one --server is needed for per_server.
- * Throws UsageError for missing or misplaced options, std::runtime_error if root is not a folder.
+ * Opens the archive the options name. The folders to read, in order: wal for the shared layout,
+ * servers/<server> for each --server with per_server. max_servers 1: exactly one --server is
+ * needed for per_server. Throws UsageError for missing or misplaced options,
+ * std::runtime_error if the root is not a folder.
  */
-std::vector<std::string> archive_dirs(const ArchiveOptions &opts, size_t max_servers);
+OpenArchive open_archive(const ArchiveOptions &opts, size_t max_servers);
 
 /* Throws the UsageError for what getopt_long returned as '?' or ':'. */
 [[noreturn]] void bad_option(int c, char **argv);

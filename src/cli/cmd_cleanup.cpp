@@ -15,6 +15,7 @@
 #include "core/archive_format.hpp"
 #include "core/cleanup.hpp"
 #include "core/fileio.hpp"
+#include "core/store.hpp"
 #include "core/retention_cleanup.hpp"
 
 #include <cerrno>
@@ -42,22 +43,6 @@ parse_keep_backups(const char *arg)
 		throw UsageError("invalid --keep-backups \"" + std::string(arg) +
 						 "\" (a number of backups, 0 to 10000)");
 	return static_cast<int>(n);
-}
-
-/* The original bytes of an archived .backup file (decoded and checked; small). */
-std::string
-read_backup_file(const std::string &path)
-{
-	std::string out;
-	decode_archived_file(path,
-						 [&out, &path](const char *buf, size_t len)
-						 {
-							 if (out.size() + len > 64 * 1024)
-								 throw std::runtime_error(
-									 "\"" + path + "\" is too large for a backup history file");
-							 out.append(buf, len);
-						 });
-	return out;
 }
 
 void
@@ -132,15 +117,25 @@ cmd_cleanup(int argc, char **argv)
 						 std::to_string(argc - optind) + " argument(s)");
 	std::string oldest_kept = argv[optind];
 	std::string boundary = cleanup_boundary(oldest_kept);
-	std::string dir = archive_dirs(opts, 1).front();
+	OpenArchive archive = open_archive(opts, 1);
+	Store &store = *archive.store;
+	const std::string &folder = archive.folders.front();
+	std::string dir = store.where(folder);
+	if (!store.folder_exists(folder))
+		throw std::runtime_error("archive folder \"" + dir + "\" does not exist");
+	std::vector<StoreEntry> entries = store.list(folder);
 
 	if (keep_backups > 0)
 	{
 		bool no_backups = false;
 		std::string kept_by;
+		/* Every name: a .backup entry that is not a regular file cannot be read, and refuses. */
+		std::vector<std::string> names;
+		for (const StoreEntry &e : entries)
+			names.push_back(e.name);
 		std::string protected_from = protect_kept_backups(
-			list_dir(dir), oldest_kept, keep_backups, 0,
-			[&dir](const std::string &name) { return read_backup_file(dir + "/" + name); },
+			names, oldest_kept, keep_backups, 0,
+			[&](const std::string &name) { return read_archived_text(store, folder, name); },
 			&no_backups, &kept_by);
 		if (no_backups)
 		{
@@ -163,7 +158,12 @@ cmd_cleanup(int argc, char **argv)
 	if (debug)
 		std::fprintf(stderr, "pg_logship cleanup: keeping WAL file \"%s/%s\" and later\n",
 					 dir.c_str(), boundary.c_str());
-	std::vector<std::string> removed = run_cleanup(dir, oldest_kept, dry_run);
+	std::vector<std::string> skipped;
+	std::vector<std::string> removed =
+		run_cleanup(store, folder, oldest_kept, dry_run, &skipped, &entries);
+	for (const std::string &name : skipped)
+		std::fprintf(stderr, "pg_logship cleanup: warning: skipping %s/%s: not a regular file\n",
+					 dir.c_str(), name.c_str());
 	for (const std::string &name : removed)
 	{
 		std::string path = dir + "/" + name;

@@ -3,20 +3,23 @@
  *
  *   restore_command = 'pg_logship restore --archive-dir /archive %f "%p"'
  *
- * Exit 0 restored; 1 not in the archive, silently (the server asks for files that do not exist,
- * e.g. the next timeline's history, and takes a failure as "not there"); 2 any other failure,
- * with one line on stderr (a damaged archived copy among them: it names the file and what does
- * not match); 3 bad usage or an invalid file name.
- *
- * A damaged archived copy in an archive recovery that is not a standby (recovery.signal without
- * standby.signal in the data directory, the command's working directory) exits 126 instead:
- * PostgreSQL takes exit codes up to 125 as "the archive ends here" and would end the recovery
- * early and promote, silently short of the target; from 126 on it aborts the recovery, which is
- * what a damaged archive should do. A standby keeps exit 2: it retries, and can stream the WAL.
- * --on-damage=retry|abort overrides the choice.
+ * Exit codes, decided in one place (restore_exit_code, README "Exit codes of restore"):
+ *   0    restored;
+ *   1    not in the archive: the archive's root and every folder searched exist and could be
+ *        read, and none holds the file (silently: the server asks for files that do not exist,
+ *        e.g. the next timeline's history, and takes a failure as "not there");
+ *   126  any other failure in an archive recovery that is not a standby (recovery.signal without
+ *        standby.signal in the data directory, the command's working directory): PostgreSQL takes
+ *        exit codes up to 125 as "the archive ends here" and would end the recovery early, short
+ *        of what the archive holds; from 126 on it stops with an error instead;
+ *   2    any other failure elsewhere (a standby retries, and can stream the WAL instead): a
+ *        damaged copy, an archive folder that does not exist, an I/O error;
+ *   3    bad usage or an invalid file name, outside such a recovery.
+ * --on-error=retry|abort overrides the choice between 2/3 and 126.
  *
  * --prefetch N serves segments from a spool in pg_wal that a detached prefetcher fills ahead of
- * recovery (prefetch.hpp); the exit codes stay the same.
+ * recovery (prefetch.hpp); the exit codes stay the same. DESTINATION "-" writes the checked
+ * copy to standard output (for pg_waldump and the like).
  */
 #include "cli.hpp"
 #include "prefetch.hpp"
@@ -25,10 +28,15 @@
 #include "core/wal_name.hpp"
 
 #include "core/archive_format.hpp"
+#include "core/fileio.hpp"
+#include "core/store.hpp"
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace pgls::cli
 {
@@ -43,15 +51,17 @@ usage()
 		"pg_logship restore copies an archived WAL file into place, for restore_command.\n\n"
 		"Usage:\n"
 		"  pg_logship restore --archive-dir DIR [OPTION]... FILE DESTINATION\n\n"
+		"DESTINATION \"-\" writes the file to standard output.\n\n"
 		"Options:\n"
 		"  --archive-dir DIR       root of the archive (pg_logship.archive_dir)\n"
 		"  --layout LAYOUT         shared (default) or per_server\n"
 		"  --server NAME           with per_server: a server whose folder to search; repeat to\n"
 		"                          search several, in order\n"
-		"  --on-damage=MODE        a damaged archived copy: retry (exit 2: the server tries\n"
-		"                          again or streams), abort (exit 126: recovery stops with an\n"
-		"                          error) or auto (default: abort in an archive recovery\n"
-		"                          without standby.signal, retry on a standby)\n"
+		"  --on-error=MODE         any failure but \"not in the archive\": retry (exit 2, or 3\n"
+		"                          for bad usage: the server tries again or streams), abort\n"
+		"                          (exit 126: recovery stops with an error) or auto (default:\n"
+		"                          abort in an archive recovery without standby.signal, retry\n"
+		"                          on a standby)\n"
 		"  --prefetch=N            restore the next N segments ahead, in the background, into\n"
 		"                          a spool next to DESTINATION (pg_wal/pgls_prefetch); N may\n"
 		"                          be a size such as 256MB (default 0: off)\n"
@@ -63,20 +73,29 @@ usage()
 		"The archived copy is decoded (lz4, zstd or uncompressed) and checked against the size\n"
 		"and checksum in its header, and a segment against its page header, before it is put\n"
 		"at DESTINATION; a damaged copy is an error and DESTINATION is not written.\n\n"
-		"Exit status: 0 restored, 1 not in the archive, 2 error, 3 bad usage, 126 damaged copy\n"
-		"with --on-damage=abort.\n");
+		"Exit status: 0 restored; 1 not in the archive (every folder searched exists); in an\n"
+		"archive recovery without standby.signal any other failure is 126, so that the\n"
+		"recovery stops rather than ending early; elsewhere 2 for an error, 3 for bad usage.\n");
 }
 
 enum
 {
-	kOptOnDamage = 2000,
+	kOptOnError = 2000,
 };
 
-enum class OnDamage
+enum class OnError
 {
 	Auto,
 	Retry,
 	Abort,
+};
+
+enum class Failure
+{
+	None,
+	NotFound,
+	Usage,
+	Error,
 };
 
 /* Exit code that makes PostgreSQL abort the recovery (see the file's header comment). */
@@ -89,13 +108,143 @@ file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* auto: abort in a plain archive recovery (PITR), retry on a standby. */
+/* An archive recovery that is not a standby: the working directory is the data directory. */
 bool
-abort_on_damage(OnDamage mode)
+in_point_in_time_recovery()
 {
-	if (mode != OnDamage::Auto)
-		return mode == OnDamage::Abort;
 	return file_exists("recovery.signal") && !file_exists("standby.signal");
+}
+
+/* The one exit-code policy of restore. */
+int
+restore_exit_code(Failure f, OnError mode)
+{
+	switch (f)
+	{
+		case Failure::None:
+			return kExitOk;
+		case Failure::NotFound:
+			return kExitNotFound;
+		case Failure::Usage:
+		case Failure::Error:
+			break;
+	}
+	bool abort = mode == OnError::Abort || (mode == OnError::Auto && in_point_in_time_recovery());
+	if (abort)
+		return kExitAbortRecovery;
+	return f == Failure::Usage ? kExitUsage : kExitError;
+}
+
+OnError
+parse_on_error(const std::string &v)
+{
+	if (v == "auto")
+		return OnError::Auto;
+	if (v == "retry")
+		return OnError::Retry;
+	if (v == "abort")
+		return OnError::Abort;
+	throw UsageError("invalid --on-error \"" + v + "\" (auto, retry or abort)");
+}
+
+/* Restores into a temp file, then copies the checked bytes to standard output. */
+RestoreOutcome
+restore_to_stdout(OpenArchive &archive, const std::string &file)
+{
+	const char *tmpdir = std::getenv("TMPDIR");
+	std::string temp = std::string(tmpdir && tmpdir[0] ? tmpdir : "/tmp") + "/pgls-restore." +
+					   std::to_string(::getpid()) + "." + file;
+	remove_if_exists(temp);
+	RestoreOutcome out = restore_file(*archive.store, archive.folders, file, temp);
+	if (out.result != RestoreResult::Restored)
+		return out;
+	try
+	{
+		Fd in = open_or_throw(temp, O_RDONLY, 0, "open file");
+		char buf[1 << 16];
+		for (ssize_t n; (n = read_some(in.get(), buf, sizeof buf, temp)) > 0;)
+			write_all(STDOUT_FILENO, buf, static_cast<size_t>(n), "standard output");
+	}
+	catch (...)
+	{
+		::unlink(temp.c_str());
+		throw;
+	}
+	::unlink(temp.c_str());
+	return out;
+}
+
+struct Parsed
+{
+	ArchiveOptions archive;
+	PrefetchOptions prefetch;
+	std::string file;
+	std::string dest;
+	bool help = false;
+};
+
+Parsed
+parse(int argc, char **argv, OnError *on_error)
+{
+	static const struct option long_options[] = {
+		{"archive-dir", required_argument, nullptr, kOptArchiveDir},
+		{"layout", required_argument, nullptr, kOptLayout},
+		{"server", required_argument, nullptr, kOptServer},
+		{"on-error", required_argument, nullptr, kOptOnError},
+		{"on-damage", required_argument, nullptr, kOptOnError}, /* its name before 1.0 */
+		{"prefetch", required_argument, nullptr, kOptPrefetch},
+		{"prefetch-workers", required_argument, nullptr, kOptPrefetchWorkers},
+		{"prefetch-idle", required_argument, nullptr, kOptPrefetchIdle},
+		{"help", no_argument, nullptr, 'h'},
+		{nullptr, 0, nullptr, 0},
+	};
+	Parsed p;
+	int c;
+	opterr = 0;
+	/* "+": options end at the first argument, so that %f and %p are never taken for options. */
+	while ((c = getopt_long(argc, argv, "+:h", long_options, nullptr)) != -1)
+	{
+		if (take_archive_option(c, optarg, &p.archive) ||
+			take_prefetch_option(c, optarg, &p.prefetch))
+			continue;
+		if (c == 'h')
+			p.help = true;
+		else if (c == kOptOnError)
+			*on_error = parse_on_error(optarg);
+		else
+			bad_option(c, argv);
+	}
+	if (p.help)
+	{
+		if (argc != 2)
+			throw UsageError("--help takes no other arguments");
+		return p;
+	}
+	check_prefetch_options(p.prefetch);
+	if (argc - optind != 2)
+		throw UsageError("expected a file name and a destination path (%f %p), got " +
+						 std::to_string(argc - optind) + " argument(s)");
+	p.file = argv[optind];
+	p.dest = argv[optind + 1];
+	if (!parse_wal_file_name(p.file).valid())
+		throw InvalidWalFileName("invalid WAL file name \"" + p.file + "\"");
+	if (p.dest.empty())
+		throw UsageError("destination path must not be empty");
+	return p;
+}
+
+Failure
+run(const Parsed &p)
+{
+	OpenArchive archive = open_archive(p.archive, SIZE_MAX);
+	RestoreOutcome out;
+	if (p.dest == "-")
+		out = restore_to_stdout(archive, p.file);
+	else if (p.prefetch.depth.enabled())
+		out = restore_prefetching(archive, p.file, p.dest, p.prefetch);
+	else
+		out = restore_file(*archive.store, archive.folders, p.file, p.dest);
+	return out.result == RestoreResult::Restored ? Failure::None : Failure::NotFound;
 }
 
 } // namespace
@@ -103,78 +252,49 @@ abort_on_damage(OnDamage mode)
 int
 cmd_restore(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"archive-dir", required_argument, nullptr, kOptArchiveDir},
-		{"layout", required_argument, nullptr, kOptLayout},
-		{"server", required_argument, nullptr, kOptServer},
-		{"on-damage", required_argument, nullptr, kOptOnDamage},
-		{"prefetch", required_argument, nullptr, kOptPrefetch},
-		{"prefetch-workers", required_argument, nullptr, kOptPrefetchWorkers},
-		{"prefetch-idle", required_argument, nullptr, kOptPrefetchIdle},
-		{"help", no_argument, nullptr, 'h'},
-		{nullptr, 0, nullptr, 0},
-	};
-	ArchiveOptions opts;
-	OnDamage on_damage = OnDamage::Auto;
-	PrefetchOptions prefetch;
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", long_options, nullptr)) != -1)
+	OnError on_error = OnError::Auto;
+	Failure failure = Failure::Error;
+	std::string message;
+	try
 	{
-		if (take_archive_option(c, optarg, &opts) || take_prefetch_option(c, optarg, &prefetch))
-			continue;
-		if (c == 'h')
+		Parsed p = parse(argc, argv, &on_error);
+		if (p.help)
 		{
 			usage();
 			return kExitOk;
 		}
-		if (c == kOptOnDamage)
-		{
-			std::string v = optarg;
-			if (v == "auto")
-				on_damage = OnDamage::Auto;
-			else if (v == "retry")
-				on_damage = OnDamage::Retry;
-			else if (v == "abort")
-				on_damage = OnDamage::Abort;
-			else
-				throw UsageError("invalid --on-damage \"" + v + "\" (auto, retry or abort)");
-			continue;
-		}
-		bad_option(c, argv);
+		failure = run(p);
 	}
-	check_prefetch_options(prefetch);
-	if (argc - optind != 2)
-		throw UsageError("expected a file name and a destination path (%f %p), got " +
-						 std::to_string(argc - optind) + " argument(s)");
-	std::string file = argv[optind];
-	std::string dest = argv[optind + 1];
-	if (!parse_wal_file_name(file).valid())
-		throw InvalidWalFileName("invalid WAL file name \"" + file + "\"");
-	if (dest.empty())
-		throw UsageError("destination path must not be empty");
-
-	std::vector<std::string> dirs = archive_dirs(opts, SIZE_MAX);
-	try
+	catch (const UsageError &e)
 	{
-		RestoreOutcome out = prefetch.depth.enabled()
-								 ? restore_prefetching(dirs, file, dest, prefetch)
-								 : restore_file(dirs, file, dest);
-		return out.result == RestoreResult::Restored ? kExitOk : kExitNotFound;
+		failure = Failure::Usage;
+		message =
+			std::string(e.what()) + "\nTry \"pg_logship restore --help\" for more information.";
+	}
+	catch (const InvalidWalFileName &e)
+	{
+		failure = Failure::Usage;
+		message = std::string("error: ") + e.what();
 	}
 	catch (const std::exception &e)
 	{
-		bool damaged = dynamic_cast<const ArchiveFormatError *>(&e) != nullptr ||
-					   dynamic_cast<const RestoreRefused *>(&e) != nullptr;
-		if (!damaged || !abort_on_damage(on_damage))
-			throw;
-		std::fprintf(stderr,
-					 "pg_logship restore: error: %s\n"
-					 "pg_logship restore: aborting the archive recovery (exit %d) rather than "
-					 "ending it early at a damaged file\n",
-					 e.what(), kExitAbortRecovery);
-		return kExitAbortRecovery;
+		failure = Failure::Error;
+		message = std::string("error: ") + e.what();
 	}
+	catch (...)
+	{
+		failure = Failure::Error;
+		message = "error: unexpected exception";
+	}
+	int code = restore_exit_code(failure, on_error);
+	if (!message.empty())
+		std::fprintf(stderr, "pg_logship restore: %s\n", message.c_str());
+	if (code == kExitAbortRecovery)
+		std::fprintf(stderr,
+					 "pg_logship restore: aborting the archive recovery (exit %d) rather than "
+					 "ending it early at a file it could not restore\n",
+					 kExitAbortRecovery);
+	return code;
 }
 
 } // namespace pgls::cli

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 
 namespace pgls::cli
@@ -86,6 +87,10 @@ print_report(const VerifyReport &r)
 				f.lz4, f.zstd, f.none, f.raw, f.stored_bytes, f.original_bytes);
 	std::printf("checked: %s\n", r.deep ? "every file's content against its size and checksum"
 										: "names and headers (--deep also checks contents)");
+	if (r.writes_in_progress != 0)
+		std::printf("writes in progress: %" PRIu64 " temp file(s) younger than %" PRId64
+					" minutes (not problems)\n",
+					r.writes_in_progress, kTempInProgressSeconds / 60);
 	for (const VerifyProblem &p : r.problems)
 		std::printf("problem: %s\n", p.message.c_str());
 	if (r.ok())
@@ -134,10 +139,10 @@ cmd_verify(int argc, char **argv)
 	}
 	if (optind != argc)
 		throw UsageError("unexpected argument \"" + std::string(argv[optind]) + "\"");
-	std::string dir = archive_dirs(opts, 1).front();
-
-	VerifyReport report = verify_archive(dir, sysid, deep);
-	for (VerifyProblem &p : scan_quarantine(opts.root))
+	OpenArchive archive = open_archive(opts, 1);
+	int64_t now = static_cast<int64_t>(std::time(nullptr));
+	VerifyReport report = verify_archive(*archive.store, archive.folders.front(), sysid, deep, now);
+	for (VerifyProblem &p : scan_quarantine(*archive.store, now))
 		report.problems.push_back(std::move(p));
 	print_report(report);
 	return report.ok() ? kExitOk : kExitProblems;

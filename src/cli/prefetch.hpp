@@ -45,7 +45,8 @@ void check_prefetch_options(const PrefetchOptions &opts);
  * prefetcher runs once a segment was installed. Throws what restore_file() throws. A prefetcher
  * that cannot be started is a warning on stderr, not a failed restore.
  */
-RestoreOutcome restore_prefetching(const std::vector<std::string> &dirs, const std::string &file,
+struct OpenArchive;
+RestoreOutcome restore_prefetching(OpenArchive &archive, const std::string &file,
 								   const std::string &dest, const PrefetchOptions &opts);
 
 /*

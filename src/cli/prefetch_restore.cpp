@@ -84,18 +84,20 @@ check_prefetch_options(const PrefetchOptions &opts)
 }
 
 RestoreOutcome
-restore_prefetching(const std::vector<std::string> &dirs, const std::string &file,
-					const std::string &dest, const PrefetchOptions &opts)
+restore_prefetching(OpenArchive &archive, const std::string &file, const std::string &dest,
+					const PrefetchOptions &opts)
 {
 	std::string spool = prefetch_spool_dir(dest);
-	SpoolRestore r = restore_via_spool(dirs, file, dest, spool);
+	SpoolRestore r = restore_via_spool(*archive.store, archive.folders, file, dest, spool);
 	if (!r.want_prefetcher)
 		return r.outcome;
 	try
 	{
 		PrefetchConfig config;
-		for (const std::string &dir : dirs)
-			config.dirs.push_back(absolute(dir));
+		config.archive = archive.spec;
+		if (archive.store->local())
+			config.archive.location = absolute(archive.spec.location);
+		config.folders = archive.folders;
 		config.spool = absolute(spool);
 		config.depth = opts.depth;
 		config.workers = opts.workers;

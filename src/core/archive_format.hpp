@@ -40,6 +40,8 @@
 #include <string>
 #include <string_view>
 
+#include "object_io.hpp"
+
 namespace pgls
 {
 
@@ -168,12 +170,6 @@ struct ArchivedFileInfo
 	const char *format_name() const;
 };
 
-/*
- * Reads the header of an archived file (not its payload) and checks the file size against the
- * payload size. Throws ArchiveFormatError (damaged, truncated, unknown version) or IoError.
- */
-ArchivedFileInfo inspect_archived_file(const std::string &path);
-
 struct EncodeOptions
 {
 	Compression algorithm = Compression::None;
@@ -189,41 +185,71 @@ struct EncodeResult
 };
 
 /*
- * Reads src and writes it, in the archive format, into a new file dst (O_EXCL), streaming in 1 MiB
- * chunks; the checksum is computed on the way. The header is written last. fsyncs dst when
- * durable. Throws IoError, or std::invalid_argument for a level out of range. dst is left for the
- * caller to remove on failure.
+ * Reads the local file src (a file in pg_wal) and writes it in the archive format to out,
+ * streaming in 1 MiB chunks; the checksum is computed on the way and the header is written last
+ * (write_at 0). Throws IoError, or std::invalid_argument for a level out of range.
  */
-EncodeResult encode_file(const std::string &src, const std::string &dst, const EncodeOptions &opts,
-						 bool durable);
-
-/* Size and XXH3-128 of a plain file's bytes (a file in pg_wal, or a raw archived file). */
-ContentId content_id_of_file(const std::string &path);
-
-/* The content an archived file stands for. A formatted file's comes from its header; with
- * verify_payload it is decoded and checked too. A raw file is read and hashed. Throws
- * ArchiveFormatError or IoError. */
-ContentId archived_content_id(const std::string &path, bool verify_payload);
+EncodeResult encode_to(const std::string &src, ObjectWriter &out, const EncodeOptions &opts);
 
 /*
- * Decodes archived file src, passing the original bytes to sink in order, and checks the original
- * size and checksum at the end (raw files: passed as they are). Throws ArchiveFormatError on any
- * mismatch, after sink may have seen some or all bytes: a caller writes to a temp file and
- * installs it only when this returns.
+ * An archived object being read: the constructor reads and checks its header (and the stored
+ * size against the payload size); then exactly one of decode(), prefix() or content() reads the
+ * rest. Throws ArchiveFormatError for a damaged, truncated or unknown header, IoError for reads.
  */
+class ArchivedObject
+{
+public:
+	explicit ArchivedObject(ObjectReader &reader);
+	const ArchivedFileInfo &
+	info() const
+	{
+		return info_;
+	}
+	/*
+	 * Decodes the payload, passing the original bytes to sink in order, and checks the original
+	 * size, the end of the compressed stream and the checksum (raw files: passed as they are).
+	 * Never passes more than the header's original size (a raw file: its size) to sink. Throws
+	 * ArchiveFormatError on any mismatch, after sink may have seen some bytes: a caller writes to
+	 * a temp file and installs it only when this returns.
+	 */
+	void decode(const std::function<void(const char *, size_t)> &sink);
+	/* The first n original bytes (fewer when shorter), decoding only as much as needed, without
+	 * the checksum check: for reading a segment's page header quickly. */
+	std::string prefix(size_t n);
+	/* The content it stands for: a formatted file's from its header (verify_payload: decoded and
+	 * checked too); a raw file's is read and hashed. */
+	ContentId content(bool verify_payload);
+
+private:
+	bool decode_payload(const std::function<bool(const char *, size_t)> &sink, size_t in_chunk);
+
+	ObjectReader &reader_;
+	ArchivedFileInfo info_;
+	std::string head_; /* a raw file's first bytes, read while looking for a header */
+	bool consumed_ = false;
+};
+
+/* Size and XXH3-128 of a plain local file's bytes (a file in pg_wal). */
+ContentId content_id_of_file(const std::string &path);
+
+/*
+ * The same for a local archived file at path (tests, tools). Each opens it with open_regular()
+ * (fs_store.hpp): a missing file is IoError (ENOENT), anything but a regular file
+ * NotRegularFile.
+ */
+ArchivedFileInfo inspect_archived_file(const std::string &path);
+ContentId archived_content_id(const std::string &path, bool verify_payload);
 ArchivedFileInfo decode_archived_file(const std::string &src,
 									  const std::function<void(const char *, size_t)> &sink);
-
 /* Decodes src into a new file dst (O_EXCL); fsyncs it when durable. Returns the info and leaves
  * dst for the caller to remove on failure. */
 ArchivedFileInfo decode_file(const std::string &src, const std::string &dst, bool durable);
-
-/* Decodes and checks src without writing anything (verify --deep). */
 ArchivedFileInfo verify_archived_file(const std::string &src);
-
-/* The first n original bytes of an archived file (fewer when it is shorter), decoding only as much
- * as needed, without checking the checksum: for reading a segment's page header quickly. */
 std::string read_original_prefix(const std::string &src, size_t n,
 								 ArchivedFileInfo *info = nullptr);
+/* Encodes src into a new local file dst (O_EXCL), fsynced when durable; dst is left for the
+ * caller to remove on failure. */
+EncodeResult encode_file(const std::string &src, const std::string &dst, const EncodeOptions &opts,
+						 bool durable);
 
 } // namespace pgls

@@ -4,13 +4,14 @@
 #include "pure.hpp"
 #include "archive_writer.hpp"
 
+#include "content_rules.hpp"
 #include "fileio.hpp"
+#include "fs_store.hpp"
+#include "store.hpp"
 #include "wal_header.hpp"
 #include "wal_name.hpp"
 
-#include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <optional>
 #include <sys/stat.h>
@@ -20,39 +21,6 @@ namespace pgls
 
 namespace
 {
-
-unsigned long
-next_nonce()
-{
-	static std::atomic<unsigned long> counter{0};
-	auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-	return (static_cast<unsigned long>(now) & 0xFFFFFFFFul) * 1000 + (counter++ % 1000);
-}
-
-/* Removes a temp file when it goes out of scope unless released. */
-class TempGuard
-{
-public:
-	explicit TempGuard(std::string path) : path_(std::move(path)) {}
-	~TempGuard()
-	{
-		if (!path_.empty())
-			::unlink(path_.c_str());
-	}
-	const std::string &
-	path() const
-	{
-		return path_;
-	}
-	void
-	release()
-	{
-		path_.clear();
-	}
-
-private:
-	std::string path_;
-};
 
 /* Checks the offered file; returns the system identifier for the archive header (a segment's
  * own, else the cluster's as requested, 0 when unknown). */
@@ -64,7 +32,16 @@ check_offered_file(const ArchiveRequest &req, const WalFileName &name)
 			"invalid file name \"" + req.file + "\"",
 			"Only WAL segment, .partial, .history and .backup file names are archived.");
 	if (!name.has_segment() || name.kind == WalFileKind::Backup)
+	{
+		uint64_t size = file_size(req.src_path);
+		uint64_t max = max_original_size(name.kind, 0);
+		if (size > max)
+			throw ArchiveRefused("file \"" + req.file + "\" is too large for a " +
+									 wal_file_kind_name(name.kind) + " file",
+								 "It is " + std::to_string(size) + " bytes; restore accepts " +
+									 std::to_string(max) + " bytes at most.");
 		return req.sysid;
+	}
 
 	uint64_t size = file_size(req.src_path);
 	if (req.seg_size != 0 && size != req.seg_size)
@@ -90,8 +67,6 @@ check_offered_file(const ArchiveRequest &req, const WalFileName &name)
 struct PutSource
 {
 	const std::string &path;
-	const std::string &server;
-	long pid;
 	EncodeOptions encode;
 	std::optional<ContentId> content; /* computed once, when first needed */
 };
@@ -104,78 +79,95 @@ enum class PutResult
 };
 
 /*
- * Compares the content of the archived copy at path with ours. Identical: the copy's payload was
- * decoded and checked too, and the copy and its folder are fsynced. A damaged copy is Different
- * when damaged_is_different (quarantine: try the next name), else ArchivedCopyDamaged.
+ * Compares the content of the archived copy folder/name with ours. Identical: the copy's payload
+ * was decoded and checked too, and the copy and its name are made durable. A damaged copy, or an
+ * entry that is not a regular file, is Different when damaged_is_different (quarantine: try the
+ * next name), else ArchivedCopyDamaged, or NotRegularFile naming what it is.
  */
 PutResult
-compare_existing(const std::string &dir, const std::string &path, const ContentId &ours,
+compare_existing(Store &store, const std::string &folder, const std::string &name,
+				 const std::optional<StoreEntry> &entry, const ContentId &ours,
 				 bool damaged_is_different)
 {
+	std::string where = store.where(folder, name);
 	try
 	{
-		ArchivedFileInfo info = inspect_archived_file(path);
-		/* A header that says other content settles it without reading the payload. */
-		if (!info.raw && info.header.content() != ours)
+		/* A store that keeps the content id beside the object settles a difference unread. */
+		if (entry && entry->content && *entry->content != ours)
 			return PutResult::Different;
-		if (archived_content_id(path, true) != ours)
+		std::unique_ptr<ObjectReader> reader = store.open(folder, name);
+		if (!reader)
+			throw IoError("archived file \"" + where + "\" disappeared while being compared",
+						  ENOENT);
+		ArchivedObject obj(*reader);
+		/* A header that says other content settles it without reading the payload. */
+		if (!obj.info().raw && obj.info().header.content() != ours)
+			return PutResult::Different;
+		if (obj.content(true) != ours)
 			return PutResult::Different;
 	}
 	catch (const ArchiveFormatError &e)
 	{
 		if (damaged_is_different)
 			return PutResult::Different;
-		throw ArchivedCopyDamaged(e.what(), path);
+		throw ArchivedCopyDamaged(e.what(), where);
 	}
-	fsync_path(path, false);
-	fsync_path(dir, true);
+	catch (const NotRegularFile &)
+	{
+		if (damaged_is_different)
+			return PutResult::Different;
+		throw;
+	}
+	store.make_durable(folder, name);
 	return PutResult::Identical;
 }
 
-/* Puts src into dir under name, or finds it there with identical content. */
+/* Puts src into folder under name, or finds it there with identical content. */
 PutResult
-put_file(const std::string &dir, const std::string &name, PutSource &src, bool damaged_is_different,
-		 ArchiveOutcome *out)
+put_file(Store &store, const std::string &folder, const std::string &name, PutSource &src,
+		 bool damaged_is_different, ArchiveOutcome *out)
 {
-	std::string final_path = dir + "/" + name;
-	if (path_exists(final_path))
+	auto content = [&src]() -> const ContentId &
 	{
 		if (!src.content)
 			src.content = content_id_of_file(src.path);
-		return compare_existing(dir, final_path, *src.content, damaged_is_different);
-	}
+		return *src.content;
+	};
+	if (std::optional<StoreEntry> entry = store.stat(folder, name))
+		return compare_existing(store, folder, name, entry, content(), damaged_is_different);
 
-	TempGuard temp(dir + "/" + temp_file_name(name, src.server, src.pid, next_nonce()));
-	EncodeResult enc = encode_file(src.path, temp.path(), src.encode, true);
-	src.content = enc.header.content();
-	out->bytes_written += enc.bytes_written;
-	out->bytes_original += enc.header.original_size;
-	if (publish_noreplace(temp.path(), final_path))
-	{
-		remove_if_exists(temp.path());
-		temp.release();
-		fsync_path(dir, true);
+	PublishResult r = store.publish(folder, name,
+									[&](ObjectWriter &w)
+									{
+										EncodeResult enc = encode_to(src.path, w, src.encode);
+										src.content = enc.header.content();
+										out->bytes_written += enc.bytes_written;
+										out->bytes_original += enc.header.original_size;
+										return enc.header;
+									});
+	if (r == PublishResult::Published)
 		return PutResult::Published;
-	}
-	/* Someone published the name between our check and our link. */
-	return compare_existing(dir, final_path, *src.content, damaged_is_different);
+	/* Someone published the name between our check and our publish. */
+	return compare_existing(store, folder, name, store.stat(folder, name), content(),
+							damaged_is_different);
 }
 
 std::string
-quarantine(const ArchiveRequest &req, PutSource &src, ArchiveOutcome *out)
+quarantine(Store &store, const ArchiveRequest &req, PutSource &src, ArchiveOutcome *out)
 {
-	std::string qdir = req.layout.quarantine_dir();
-	make_dirs_durable(qdir);
+	std::string qfolder = req.layout.quarantine_folder();
+	store.make_folder(qfolder);
 	for (int i = 0; i < 1000; i++)
 	{
 		std::string name = i == 0 ? req.file : req.file + "." + std::to_string(i);
-		PutResult r = put_file(qdir, name, src, true, out);
+		PutResult r = put_file(store, qfolder, name, src, true, out);
 		if (r == PutResult::Different)
 			continue;
 		out->quarantine_new = r == PutResult::Published;
-		return qdir + "/" + name;
+		return store.where(qfolder, name);
 	}
-	throw IoError("too many quarantined versions of \"" + req.file + "\" in \"" + qdir + "\"",
+	throw IoError("too many quarantined versions of \"" + req.file + "\" in \"" +
+					  store.where(qfolder) + "\"",
 				  EEXIST);
 }
 
@@ -197,23 +189,23 @@ archive_result_name(ArchiveResult r)
 }
 
 ArchiveOutcome
-archive_file(const ArchiveRequest &req)
+archive_file(Store &store, const ArchiveRequest &req)
 {
 	WalFileName name = parse_wal_file_name(req.file);
 	uint64_t sysid = check_offered_file(req, name);
 
-	PutSource src{req.src_path, req.layout.server, req.pid, EncodeOptions{}, std::nullopt};
+	PutSource src{req.src_path, EncodeOptions{}, std::nullopt};
 	src.encode.algorithm = req.compression;
 	src.encode.level = req.level;
 	src.encode.sysid = sysid;
 	src.encode.tli = name.tli;
 
 	ArchiveOutcome out;
-	std::string dir = req.layout.wal_dir();
-	make_dirs_durable(dir);
-	out.final_path = dir + "/" + req.file;
+	std::string folder = req.layout.wal_folder();
+	store.make_folder(folder);
+	out.final_path = store.where(folder, req.file);
 
-	switch (put_file(dir, req.file, src, false, &out))
+	switch (put_file(store, folder, req.file, src, false, &out))
 	{
 		case PutResult::Published:
 			out.result = ArchiveResult::Published;
@@ -223,10 +215,17 @@ archive_file(const ArchiveRequest &req)
 			break;
 		case PutResult::Different:
 			out.result = ArchiveResult::Conflict;
-			out.quarantine_path = quarantine(req, src, &out);
+			out.quarantine_path = quarantine(store, req, src, &out);
 			break;
 	}
 	return out;
+}
+
+ArchiveOutcome
+archive_file(const ArchiveRequest &req)
+{
+	FsStore store(req.layout.root, StoreWriter{req.layout.server, req.pid, ""});
+	return archive_file(store, req);
 }
 
 bool

@@ -74,6 +74,8 @@ private:
 	std::string path_;
 };
 
+class Store;
+
 struct ArchiveRequest
 {
 	ArchiveLayout layout;
@@ -108,6 +110,9 @@ struct ArchiveOutcome
 /* Throws ArchiveRefused for unacceptable input, ArchivedCopyDamaged when the archive's copy of the
  * file is damaged and IoError for I/O failures; in each case the archive is unchanged apart from,
  * at most, a temp file of ours that is removed on the way out. */
+ArchiveOutcome archive_file(Store &store, const ArchiveRequest &req);
+
+/* The same into the filesystem archive at req.layout.root. */
 ArchiveOutcome archive_file(const ArchiveRequest &req);
 
 /*

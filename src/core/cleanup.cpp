@@ -4,11 +4,13 @@
 #include "pure.hpp"
 #include "cleanup.hpp"
 
-#include "fileio.hpp"
+#include "fs_store.hpp"
+#include "store.hpp"
 #include "restore.hpp" /* InvalidWalFileName */
 #include "wal_name.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace pgls
 {
@@ -44,38 +46,37 @@ cleanup_candidates(const std::vector<std::string> &names, std::string_view oldes
 }
 
 std::vector<std::string>
+regular_names(const std::vector<StoreEntry> &entries, std::vector<std::string> *skipped)
+{
+	std::vector<std::string> names;
+	for (const StoreEntry &e : entries)
+	{
+		if (e.type == EntryType::Regular)
+			names.push_back(e.name);
+		else if (skipped && parse_wal_file_name(e.name).valid())
+			skipped->push_back(e.name + " (a " + e.type_name + ")");
+	}
+	return names;
+}
+
+std::vector<std::string>
+run_cleanup(Store &store, const std::string &folder, std::string_view oldest_kept, bool dry_run,
+			std::vector<std::string> *skipped, const std::vector<StoreEntry> *listed)
+{
+	if (!listed && !store.folder_exists(folder))
+		throw IoError("archive folder \"" + store.where(folder) + "\" does not exist", ENOENT);
+	std::vector<std::string> doomed = cleanup_candidates(
+		regular_names(listed ? *listed : store.list(folder), skipped), oldest_kept);
+	if (!dry_run)
+		store.remove(folder, doomed);
+	return doomed;
+}
+
+std::vector<std::string>
 run_cleanup(const std::string &dir, std::string_view oldest_kept, bool dry_run)
 {
-	std::vector<std::string> names = list_dir(dir);
-	std::vector<std::string> doomed = cleanup_candidates(names, oldest_kept);
-	if (dry_run)
-		return doomed;
-
-	std::vector<std::string> removed;
-	try
-	{
-		for (const std::string &name : doomed)
-		{
-			remove_if_exists(dir + "/" + name);
-			removed.push_back(name);
-		}
-	}
-	catch (...)
-	{
-		/* Make what was removed stick; the first error is the one to report. */
-		try
-		{
-			if (!removed.empty())
-				fsync_path(dir, true);
-		}
-		catch (...)
-		{
-		}
-		throw;
-	}
-	if (!removed.empty())
-		fsync_path(dir, true);
-	return removed;
+	FsStore store("");
+	return run_cleanup(store, dir, oldest_kept, dry_run);
 }
 
 } // namespace pgls

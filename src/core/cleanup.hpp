@@ -24,11 +24,26 @@ std::string cleanup_boundary(std::string_view oldest_kept);
 std::vector<std::string> cleanup_candidates(const std::vector<std::string> &names,
 											std::string_view oldest_kept);
 
+class Store;
+struct StoreEntry;
+
+/* The names of the regular files among entries; the others (a directory or FIFO named like a
+ * segment) go to *skipped, when given, as "<name> (a directory)". */
+std::vector<std::string> regular_names(const std::vector<StoreEntry> &entries,
+									   std::vector<std::string> *skipped = nullptr);
+
 /*
- * Removes the candidates in dir (unless dry_run), then fsyncs dir. Returns the names removed (or
- * that would be). Throws IoError if dir cannot be read or a file cannot be removed; a file already
- * gone (a concurrent cleanup) is not an error.
+ * Removes the candidates among the regular files of the store's folder (unless dry_run),
+ * durably. Returns the names removed (or that would be); entries that are not regular files are
+ * never removed, and listed in *skipped. listed: the folder's entries, when already listed. Throws
+ * IoError if the folder cannot be read or a file cannot be removed; a file already gone (a
+ * concurrent cleanup) is not an error.
  */
+std::vector<std::string> run_cleanup(Store &store, const std::string &folder,
+									 std::string_view oldest_kept, bool dry_run,
+									 std::vector<std::string> *skipped = nullptr,
+									 const std::vector<StoreEntry> *listed = nullptr);
+/* The same in a local folder (a path). */
 std::vector<std::string> run_cleanup(const std::string &dir, std::string_view oldest_kept,
 									 bool dry_run);
 

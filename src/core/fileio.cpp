@@ -155,14 +155,14 @@ fsync_path(const std::string &path, bool is_dir)
 }
 
 void
-make_dirs_durable(const std::string &path)
+make_dirs_durable(const std::string &path, unsigned mode)
 {
 	if (path.empty() || is_directory(path))
 		return;
 	std::string parent = parent_dir(path);
 	if (parent != path)
-		make_dirs_durable(parent);
-	if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+		make_dirs_durable(parent, mode);
+	if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
 		throw_io("create directory", path, errno);
 	fsync_path(path, true);
 	fsync_path(parent, true);

@@ -79,8 +79,8 @@ bool path_exists(const std::string &path);
 bool is_directory(const std::string &path);
 uint64_t file_size(const std::string &path);
 
-/* mkdir -p, fsyncing each created directory and its parent. */
-void make_dirs_durable(const std::string &path);
+/* mkdir -p with mode, fsyncing each created directory and its parent. */
+void make_dirs_durable(const std::string &path, unsigned mode = 0700);
 
 void fsync_path(const std::string &path, bool is_dir);
 

@@ -58,23 +58,45 @@ sanitize_server_name(std::string_view text)
 }
 
 std::string
+ArchiveLayout::wal_folder() const
+{
+	return archive_folder(layout, server);
+}
+
+std::string
+ArchiveLayout::quarantine_folder() const
+{
+	return pgls::quarantine_folder(server);
+}
+
+std::string
 ArchiveLayout::wal_dir() const
 {
-	return archive_read_dir(root, layout, server);
+	return root + "/" + wal_folder();
 }
 
 std::string
 ArchiveLayout::quarantine_dir() const
 {
-	return root + "/quarantine/" + server;
+	return root + "/" + quarantine_folder();
+}
+
+std::string
+archive_folder(Layout layout, const std::string &server)
+{
+	return layout == Layout::Shared ? "wal" : "servers/" + server;
 }
 
 std::string
 archive_read_dir(const std::string &root, Layout layout, const std::string &server)
 {
-	if (layout == Layout::Shared)
-		return root + "/wal";
-	return root + "/servers/" + server;
+	return root + "/" + archive_folder(layout, server);
+}
+
+std::string
+quarantine_folder(const std::string &server)
+{
+	return "quarantine/" + server;
 }
 
 std::string

@@ -50,6 +50,10 @@ struct ArchiveLayout
 	Layout layout = Layout::Shared;
 	std::string server;
 
+	/* Folders relative to the root, as a store names them (store.hpp). */
+	std::string wal_folder() const;
+	std::string quarantine_folder() const;
+	/* The same as paths under root (a filesystem archive). */
 	std::string wal_dir() const;
 	std::string quarantine_dir() const;
 	std::string
@@ -59,8 +63,12 @@ struct ArchiveLayout
 	}
 };
 
-/* The folder to read a server's archived files from (restore, verify, cleanup). */
+/* The folder to read a server's archived files from (restore, verify, cleanup): relative to the
+ * root ("wal", "servers/<server>"), and as a path under root. */
+std::string archive_folder(Layout layout, const std::string &server);
 std::string archive_read_dir(const std::string &root, Layout layout, const std::string &server);
+/* "quarantine/<server>" */
+std::string quarantine_folder(const std::string &server);
 
 constexpr std::string_view kTempMarker = ".pgls-tmp.";
 

@@ -229,14 +229,14 @@ try_lock_spool(const std::string &spool)
 }
 
 SpoolRestore
-restore_via_spool(const std::vector<std::string> &dirs, const std::string &file,
+restore_via_spool(Store &store, const std::vector<std::string> &folders, const std::string &file,
 				  const std::string &dest, const std::string &spool)
 {
 	SpoolRestore r;
 	WalFileName name = parse_wal_file_name(file);
 	if (name.kind != WalFileKind::Segment)
 	{
-		r.outcome = restore_file(dirs, file, dest);
+		r.outcome = restore_file(store, folders, file, dest);
 		return r;
 	}
 
@@ -268,7 +268,7 @@ restore_via_spool(const std::vector<std::string> &dirs, const std::string &file,
 		/* Removed meanwhile (the prefetcher left this segment behind): from the archive. */
 	}
 
-	r.outcome = restore_file(dirs, file, dest);
+	r.outcome = restore_file(store, folders, file, dest);
 	if (r.outcome.result == RestoreResult::Restored && spool_ok)
 	{
 		seg_size = r.outcome.bytes; /* restore_file checked it against the page header */

@@ -112,7 +112,8 @@ struct SpoolRestore
  * files are restored directly. Throws what restore_file() throws; the spool's own bookkeeping is
  * best effort and never fails a restore.
  */
-SpoolRestore restore_via_spool(const std::vector<std::string> &dirs, const std::string &file,
-							   const std::string &dest, const std::string &spool);
+SpoolRestore restore_via_spool(Store &store, const std::vector<std::string> &folders,
+							   const std::string &file, const std::string &dest,
+							   const std::string &spool);
 
 } // namespace pgls

@@ -59,7 +59,7 @@ public:
 private:
 	void worker();
 	std::optional<uint64_t> pick_locked(Clock::time_point now);
-	void fetch(const Target &t, uint64_t segno);
+	void fetch(Store &store, const Target &t, uint64_t segno);
 	void refresh_target_locked();
 	void miss_locked(const Target &t, uint64_t segno, std::chrono::milliseconds retry);
 	void discard_outside_window();
@@ -149,7 +149,7 @@ Prefetcher::miss_locked(const Target &t, uint64_t segno, std::chrono::millisecon
 }
 
 void
-Prefetcher::fetch(const Target &t, uint64_t segno)
+Prefetcher::fetch(Store &store, const Target &t, uint64_t segno)
 {
 	std::string name = wal_segment_file_name(t.tli, segno, t.seg_size);
 	std::string dest = spool_segment_path(config_.spool, name);
@@ -160,7 +160,7 @@ Prefetcher::fetch(const Target &t, uint64_t segno)
 	{
 		/* fsynced here, so PostgreSQL's fsync of the restored segment has nothing left to
 		 * write: the write-back happens ahead of recovery, not on its critical path. */
-		out = restore_file(config_.dirs, name, dest, true);
+		out = restore_file(store, config_.folders, name, dest, true);
 	}
 	catch (const RestoreRefused &e)
 	{
@@ -207,6 +207,19 @@ Prefetcher::fetch(const Target &t, uint64_t segno)
 void
 Prefetcher::worker()
 {
+	/* Each thread its own store: an object store's client is not shared between threads. */
+	std::unique_ptr<Store> store;
+	try
+	{
+		store = open_store(config_.archive);
+	}
+	catch (const std::exception &e)
+	{
+		std::lock_guard<std::mutex> lock(mu_);
+		stats_.errors++;
+		stats_.last_error = e.what();
+		return;
+	}
 	std::unique_lock<std::mutex> lock(mu_);
 	while (!stopping_)
 	{
@@ -219,7 +232,7 @@ Prefetcher::worker()
 		Target t = *target_;
 		in_flight_.insert(*segno);
 		lock.unlock();
-		fetch(t, *segno);
+		fetch(*store, t, *segno);
 		lock.lock();
 	}
 }

@@ -17,6 +17,8 @@
  */
 #pragma once
 
+#include "store_spec.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -52,8 +54,9 @@ std::optional<PrefetchDepth> parse_prefetch_depth(std::string_view text);
 
 struct PrefetchConfig
 {
-	std::vector<std::string> dirs; /* archive folders, in search order (absolute for a daemon) */
-	std::string spool;             /* the spool folder (absolute for a daemon) */
+	StoreSpec archive;                /* the archive (an absolute path for a daemon) */
+	std::vector<std::string> folders; /* its folders, in search order */
+	std::string spool;                /* the spool folder (absolute for a daemon) */
 	PrefetchDepth depth{8, 0};
 	unsigned workers = 2;
 	std::chrono::milliseconds idle_timeout{10000};

@@ -5,11 +5,15 @@
 #include "restore.hpp"
 
 #include "archive_format.hpp"
+#include "content_rules.hpp"
 #include "fileio.hpp"
+#include "fs_store.hpp"
+#include "store.hpp"
 #include "wal_header.hpp"
 #include "wal_name.hpp"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,56 +50,191 @@ private:
 	std::string path_;
 };
 
-/* The first dir holding file, or "" when none does. */
-std::string
-find_archived(const std::vector<std::string> &dirs, const std::string &file, uint64_t *size)
+/* The first folder holding file, opened; nullptr when none does. */
+std::unique_ptr<ObjectReader>
+find_archived(Store &store, const std::vector<std::string> &folders, const std::string &file)
 {
-	for (const std::string &dir : dirs)
+	for (const std::string &folder : folders)
 	{
-		std::string path = dir + "/" + file;
-		struct stat st;
-		if (::stat(path.c_str(), &st) != 0)
+		try
 		{
-			if (errno == ENOENT || errno == ENOTDIR)
-				continue;
-			throw_io("stat file", path, errno);
+			if (auto r = store.open(folder, file))
+				return r;
 		}
-		if (!S_ISREG(st.st_mode))
-			throw RestoreRefused("archived file \"" + path + "\" is not a regular file");
-		*size = static_cast<uint64_t>(st.st_size);
-		return path;
+		catch (const NotRegularFile &e)
+		{
+			throw RestoreRefused("archived file " + std::string(e.what()));
+		}
 	}
-	return std::string();
+	for (const std::string &folder : folders)
+		if (!store.folder_exists(folder))
+			throw ArchiveFolderMissing("archive folder \"" + store.where(folder) +
+									   "\" does not exist, so the archive cannot tell whether it "
+									   "holds \"" +
+									   file + "\"");
+	return nullptr;
 }
 
-/* Throws RestoreRefused unless the copy at path is the segment name says (and, for a file in the
- * archive format, the database system its archive header names). */
+/* dest must be absent or a regular file: a rename would replace a symlink or device. */
 void
-check_segment_copy(const WalFileName &name, const std::string &src, const std::string &path,
-				   uint64_t bytes, const ArchivedFileInfo &info)
+check_destination(const std::string &dest)
 {
-	auto hdr = read_wal_long_header(path);
-	if (!hdr)
-		throw RestoreRefused("archived file \"" + src + "\" has no valid WAL segment header");
-	uint64_t seg_size = hdr->seg_size;
-	if (!valid_segment_size(seg_size))
-		throw RestoreRefused("archived file \"" + src + "\" has an invalid segment size (" +
-							 std::to_string(seg_size) + ") in its header");
-	if (bytes != seg_size)
-		throw RestoreRefused(
-			"archived file \"" + src + "\" has the wrong size: " + std::to_string(bytes) +
-			" bytes, its header says segments are " + std::to_string(seg_size) + " bytes");
-	if (name.seg >= UINT64_C(0x100000000) / seg_size)
-		throw RestoreRefused("file name \"" + name.name + "\" is not valid with segment size " +
-							 std::to_string(seg_size));
-	std::string why = check_wal_header(*hdr, wal_segno(name, seg_size) * seg_size, 0, seg_size);
-	if (!why.empty())
-		throw RestoreRefused("archived file \"" + src + "\" is not segment " + name.segment_name() +
-							 ": " + why);
-	if (!info.raw && info.header.sysid != 0 && info.header.sysid != hdr->sysid)
-		throw RestoreRefused("archived file \"" + src + "\" does not fit its archive header: the " +
-							 "header names database system " + std::to_string(info.header.sysid) +
-							 ", the WAL page header " + std::to_string(hdr->sysid));
+	struct stat st;
+	if (::lstat(dest.c_str(), &st) != 0)
+	{
+		if (errno == ENOENT)
+			return;
+		throw_io("stat file", dest, errno);
+	}
+	if (!S_ISREG(st.st_mode))
+		throw std::invalid_argument("destination \"" + dest +
+									"\" exists and is not a regular file; restore writes a new "
+									"file or replaces a regular one (\"-\" writes to standard "
+									"output)");
+}
+
+/*
+ * Writes decoded bytes to the temp file. For a segment, the first page is held back until its
+ * long header has been checked against the name: a copy of another segment, or one whose header
+ * does not fit its claimed size, is refused before more than a page is written.
+ */
+class SegmentGate
+{
+public:
+	SegmentGate(const WalFileName &name, const ArchivedFileInfo &info, const std::string &src,
+				int fd, const std::string &temp, bool durable)
+		: name_(name), info_(info), src_(src), fd_(fd), temp_(temp), durable_(durable),
+		  write_back_(fd),
+		  gated_(name.kind == WalFileKind::Segment || name.kind == WalFileKind::Partial)
+	{
+	}
+
+	void
+	put(const char *p, size_t n)
+	{
+		if (gated_)
+		{
+			size_t take = std::min(n, kWalLongHeaderSize - held_.size());
+			held_.append(p, take);
+			p += take;
+			n -= take;
+			if (held_.size() < kWalLongHeaderSize)
+				return;
+			check_first_page();
+			gated_ = false;
+			write(held_.data(), held_.size());
+		}
+		if (n > 0)
+			write(p, n);
+	}
+
+	/* After the last byte: a segment too short to hold a header never passed the gate. */
+	void
+	finish()
+	{
+		if (gated_)
+			throw RestoreRefused("archived file \"" + src_ + "\" is too short for a WAL segment (" +
+								 std::to_string(held_.size()) + " bytes)");
+	}
+
+	uint64_t
+	seg_size() const
+	{
+		return seg_size_;
+	}
+	const WalLongHeader &
+	header() const
+	{
+		return hdr_;
+	}
+
+private:
+	void
+	write(const char *p, size_t n)
+	{
+		write_all(fd_, p, n, temp_);
+		if (durable_)
+			write_back_.wrote(n);
+	}
+
+	void
+	check_first_page()
+	{
+		auto hdr = decode_wal_long_header(reinterpret_cast<const unsigned char *>(held_.data()),
+										  held_.size());
+		if (!hdr)
+			throw RestoreRefused("archived file \"" + src_ + "\" has no valid WAL segment header");
+		hdr_ = *hdr;
+		seg_size_ = hdr->seg_size;
+		if (!valid_segment_size(seg_size_))
+			throw RestoreRefused("archived file \"" + src_ + "\" has an invalid segment size (" +
+								 std::to_string(seg_size_) + ") in its header");
+		uint64_t size = info_.original_size();
+		bool fits = name_.kind == WalFileKind::Segment ? size == seg_size_ : size <= seg_size_;
+		if (!fits)
+			throw RestoreRefused(
+				"archived file \"" + src_ + "\" has the wrong size: " + std::to_string(size) +
+				" bytes, its header says segments are " + std::to_string(seg_size_) + " bytes");
+		if (name_.seg >= UINT64_C(0x100000000) / seg_size_)
+			throw RestoreRefused("file name \"" + name_.name +
+								 "\" is not valid with segment size " + std::to_string(seg_size_));
+		std::string why =
+			check_wal_header(*hdr, wal_segno(name_, seg_size_) * seg_size_, 0, seg_size_);
+		if (!why.empty())
+			throw RestoreRefused("archived file \"" + src_ + "\" is not segment " +
+								 name_.segment_name() + ": " + why);
+		if (!info_.raw && info_.header.sysid != 0 && info_.header.sysid != hdr->sysid)
+			throw RestoreRefused("archived file \"" + src_ +
+								 "\" does not fit its archive header: the header " +
+								 "names database system " + std::to_string(info_.header.sysid) +
+								 ", the WAL page header " + std::to_string(hdr->sysid));
+	}
+
+	const WalFileName &name_;
+	const ArchivedFileInfo &info_;
+	const std::string &src_;
+	int fd_;
+	const std::string &temp_;
+	bool durable_;
+	WriteBack write_back_;
+	bool gated_;
+	std::string held_;
+	uint64_t seg_size_ = 0;
+	WalLongHeader hdr_;
+};
+
+/* Decodes obj into a new file temp, checked as described in the header; returns bytes. */
+uint64_t
+decode_checked(ArchivedObject &obj, const WalFileName &name, const std::string &src,
+			   const std::string &temp, bool durable)
+{
+	const ArchivedFileInfo &info = obj.info();
+	Fd out = open_or_throw(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, "create file");
+	uint64_t bytes = 0;
+	if (name.kind == WalFileKind::History || name.kind == WalFileKind::Backup)
+	{
+		/* Small (bounded above): decoded in memory, checked as text when raw. */
+		std::string text;
+		obj.decode([&text](const char *p, size_t n) { text.append(p, n); });
+		if (info.raw)
+			check_raw_text(name, text, src);
+		write_all(out.get(), text.data(), text.size(), temp);
+		bytes = text.size();
+	}
+	else
+	{
+		SegmentGate gate(name, info, src, out.get(), temp, durable);
+		obj.decode(
+			[&](const char *p, size_t n)
+			{
+				gate.put(p, n);
+				bytes += n;
+			});
+		gate.finish();
+	}
+	if (durable && ::fsync(out.get()) != 0)
+		throw_io("fsync file", temp, errno);
+	return bytes;
 }
 
 } // namespace
@@ -107,51 +246,59 @@ restore_temp_path(const std::string &dest, long pid)
 }
 
 RestoreOutcome
-restore_file(const std::vector<std::string> &dirs, const std::string &file, const std::string &dest,
-			 bool sync_copy)
+restore_file(Store &store, const std::vector<std::string> &folders, const std::string &file,
+			 const std::string &dest, bool sync_copy)
 {
 	WalFileName name = parse_wal_file_name(file);
 	if (!name.valid())
 		throw InvalidWalFileName("invalid WAL file name \"" + file + "\"");
+	check_destination(dest);
 
 	RestoreOutcome out;
-	uint64_t stored_size = 0;
-	out.source_path = find_archived(dirs, file, &stored_size);
-	if (out.source_path.empty())
+	std::unique_ptr<ObjectReader> reader = find_archived(store, folders, file);
+	if (!reader)
 		return out;
+	out.source_path = reader->where();
 
 	std::string temp_path = restore_temp_path(dest, static_cast<long>(::getpid()));
 	remove_if_exists(temp_path); /* left by a crashed run that had our pid */
 	TempFile temp(temp_path);
-	ArchivedFileInfo info;
 	try
 	{
-		info = decode_file(out.source_path, temp.path(), sync_copy);
+		ArchivedObject obj(*reader);
+		const ArchivedFileInfo &info = obj.info();
+		check_original_size(name, info, 0, out.source_path);
+		out.raw = info.raw;
+		out.compression = info.header.algorithm;
+		out.bytes = decode_checked(obj, name, out.source_path, temp.path(), sync_copy);
+		if (out.bytes != info.original_size())
+			throw RestoreRefused("copy of archived file \"" + out.source_path + "\" has " +
+								 std::to_string(out.bytes) + " bytes, the archived file " +
+								 std::to_string(info.original_size()));
+		if (!info.raw && info.header.tli != 0 && info.header.tli != name.tli)
+			throw RestoreRefused("archived file \"" + out.source_path +
+								 "\" does not fit its name: its archive header says timeline " +
+								 std::to_string(info.header.tli) + ", the name " +
+								 std::to_string(name.tli));
 	}
 	catch (const ArchiveFormatError &e)
 	{
 		throw RestoreRefused(e.what());
 	}
-	out.raw = info.raw;
-	out.compression = info.header.algorithm;
-	out.bytes = file_size(temp.path());
-	if (out.bytes != info.original_size())
-		throw RestoreRefused("copy of archived file \"" + out.source_path + "\" has " +
-							 std::to_string(out.bytes) + " bytes, the archived file " +
-							 std::to_string(info.original_size()));
-	if (!info.raw && info.header.tli != 0 && info.header.tli != name.tli)
-		throw RestoreRefused("archived file \"" + out.source_path +
-							 "\" does not fit its name: its archive header says timeline " +
-							 std::to_string(info.header.tli) + ", the name " +
-							 std::to_string(name.tli));
-	if (name.kind == WalFileKind::Segment || name.kind == WalFileKind::Partial)
-		check_segment_copy(name, out.source_path, temp.path(), out.bytes, info);
 
 	if (::rename(temp.path().c_str(), dest.c_str()) != 0)
 		throw_io("rename file \"" + temp.path() + "\" to", dest, errno);
 	temp.release();
 	out.result = RestoreResult::Restored;
 	return out;
+}
+
+RestoreOutcome
+restore_file(const std::vector<std::string> &dirs, const std::string &file, const std::string &dest,
+			 bool sync_copy)
+{
+	FsStore store("");
+	return restore_file(store, dirs, file, dest, sync_copy);
 }
 
 } // namespace pgls

@@ -5,6 +5,10 @@
 #include "verify.hpp"
 
 #include "archive_format.hpp"
+#include "content_rules.hpp"
+#include "fs_store.hpp"
+#include "interrupt.hpp"
+#include "store.hpp"
 #include "fileio.hpp"
 #include "layout.hpp"
 #include "wal_header.hpp"
@@ -14,6 +18,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <map>
 #include <optional>
@@ -46,55 +51,116 @@ add_problem(std::vector<VerifyProblem> &problems, VerifyProblemKind kind, const 
 	problems.push_back(VerifyProblem{kind, file, file + ": " + what});
 }
 
-/*
- * Examines one archived file: its archive header (deep: its whole content) and, for a segment, the
- * WAL long header at its start. Returns "" when sound, else what is wrong, with *kind. *info is
- * set when the archive header could be read.
- */
-std::string
-examine(const std::string &path, const WalFileName &wal, bool segment, bool deep,
-		std::optional<ArchivedFileInfo> *info, std::optional<WalLongHeader> *hdr,
-		VerifyProblemKind *kind)
+/* What examining one archived file found. */
+struct Examined
 {
+	bool gone = false;   /* it was removed since the folder was listed (a concurrent cleanup) */
+	std::string problem; /* "" when sound */
+	VerifyProblemKind kind = VerifyProblemKind::BadHeader;
+	std::optional<ArchivedFileInfo> info; /* when its archive header could be read */
+	std::optional<WalLongHeader> hdr;     /* a segment's WAL long header */
+};
+
+/*
+ * Examines one archived file: its archive header and claimed size (deep: its whole content), a
+ * raw history or backup file's text, and for a segment the WAL long header at its start.
+ */
+Examined
+examine(Store &store, const std::string &folder, const std::string &name, const WalFileName &wal,
+		bool deep)
+{
+	Examined x;
+	bool segment = wal.kind == WalFileKind::Segment || wal.kind == WalFileKind::Partial;
 	std::string prefix;
 	try
 	{
-		ArchivedFileInfo i;
-		if (deep)
-			i = verify_archived_file(path);
-		if (segment)
-			prefix = read_original_prefix(path, kWalLongHeaderSize, &i);
-		else if (!deep)
-			i = inspect_archived_file(path);
-		*info = i;
+		std::unique_ptr<ObjectReader> reader = store.open(folder, name);
+		if (!reader)
+		{
+			x.gone = true;
+			return x;
+		}
+		ArchivedObject obj(*reader);
+		x.info = obj.info();
+		if (wal.kind == WalFileKind::Segment && !valid_segment_size(obj.info().original_size()))
+		{
+			/* Not decoded; reported as a wrong size once (check_segments skips it). */
+			x.kind = VerifyProblemKind::WrongSize;
+			x.problem = "is " + std::to_string(obj.info().original_size()) +
+						" bytes, not a WAL segment size";
+			return x;
+		}
+		check_original_size(wal, obj.info(), 0, reader->where());
+		bool text = obj.info().raw && !segment;
+		if (deep || text)
+		{
+			std::string body;
+			obj.decode(
+				[&](const char *p, size_t n)
+				{
+					if (segment && prefix.size() < kWalLongHeaderSize)
+						prefix.append(p, std::min(n, kWalLongHeaderSize - prefix.size()));
+					if (text)
+						body.append(p, n);
+				});
+			if (text)
+				check_raw_text(wal, body, reader->where());
+		}
+		else if (segment)
+			prefix = obj.prefix(kWalLongHeaderSize);
 	}
 	catch (const ArchiveFormatError &e)
 	{
-		*kind = VerifyProblemKind::Damaged;
-		return e.problem();
+		x.kind = VerifyProblemKind::Damaged;
+		x.problem = e.problem();
+		return x;
+	}
+	catch (const NotRegularFile &e)
+	{
+		x.kind = VerifyProblemKind::NotRegular;
+		x.problem = "is a " + e.type_name() + ", not a regular file";
+		return x;
 	}
 	catch (const IoError &e)
 	{
-		*kind = VerifyProblemKind::Unreadable;
-		return e.what();
+		x.kind = VerifyProblemKind::Unreadable;
+		x.problem = e.what();
+		return x;
 	}
-	const ArchivedFileInfo &i = **info;
-	*kind = VerifyProblemKind::BadHeader;
+	const ArchivedFileInfo &i = *x.info;
+	x.kind = VerifyProblemKind::BadHeader;
 	if (!i.raw && i.header.tli != 0 && i.header.tli != wal.tli)
-		return "archive header says timeline " + std::to_string(i.header.tli) + ", the name says " +
-			   std::to_string(wal.tli);
-	if (!segment)
-		return std::string();
-	if (prefix.size() < kWalLongHeaderSize)
-		return "too short for a WAL segment header (" + std::to_string(prefix.size()) + " bytes)";
-	*hdr = decode_wal_long_header(reinterpret_cast<const unsigned char *>(prefix.data()),
-								  prefix.size());
-	if (!*hdr)
-		return "has no WAL long page header";
-	if (!i.raw && i.header.sysid != 0 && i.header.sysid != (*hdr)->sysid)
-		return "archive header names database system " + std::to_string(i.header.sysid) +
-			   ", the WAL page header " + std::to_string((*hdr)->sysid);
-	return std::string();
+		x.problem = "archive header says timeline " + std::to_string(i.header.tli) +
+					", the name says " + std::to_string(wal.tli);
+	else if (segment)
+	{
+		if (prefix.size() < kWalLongHeaderSize)
+			x.problem =
+				"too short for a WAL segment header (" + std::to_string(prefix.size()) + " bytes)";
+		else if (!(x.hdr = decode_wal_long_header(
+					   reinterpret_cast<const unsigned char *>(prefix.data()), prefix.size())))
+			x.problem = "has no WAL long page header";
+		else if (!i.raw && i.header.sysid != 0 && i.header.sysid != x.hdr->sysid)
+			x.problem = "archive header names database system " + std::to_string(i.header.sysid) +
+						", the WAL page header " + std::to_string(x.hdr->sysid);
+	}
+	return x;
+}
+
+/* A temp file: reported unless it may be a write in progress. */
+void
+note_temp_file(std::vector<VerifyProblem> &problems, uint64_t *in_progress, const std::string &file,
+			   const StoreEntry &e, const TempFileName &t, int64_t now)
+{
+	if (now - e.mtime < kTempInProgressSeconds)
+	{
+		(*in_progress)++;
+		return;
+	}
+	add_problem(problems, VerifyProblemKind::StrayTemp, file,
+				"temp file of a write by server " + t.server + " (pid " + std::to_string(t.pid) +
+					") that did not finish: unchanged for " + std::to_string((now - e.mtime) / 60) +
+					" minutes");
 }
 
 void
@@ -139,20 +205,22 @@ majority_sysid(const std::vector<Segment> &segs)
 	return best;
 }
 
-/* Looks at every name in dir; segments and .partial files go to *segs for the later checks. */
+/* Looks at every name in the folder; segments and .partial files go to *segs for the later
+ * checks. */
 void
-scan_names(const std::string &dir, VerifyReport &r, std::vector<Segment> *segs,
-		   std::set<uint32_t> *histories, std::set<uint32_t> *timelines)
+scan_names(Store &store, const std::string &folder, int64_t now, VerifyReport &r,
+		   std::vector<Segment> *segs, std::set<uint32_t> *histories, std::set<uint32_t> *timelines)
 {
-	std::vector<std::string> names = list_dir(dir);
-	std::sort(names.begin(), names.end());
-	for (const std::string &name : names)
+	std::vector<StoreEntry> entries = store.list(folder);
+	std::sort(entries.begin(), entries.end(),
+			  [](const StoreEntry &a, const StoreEntry &b) { return a.name < b.name; });
+	for (const StoreEntry &entry : entries)
 	{
+		check_interrupts();
+		const std::string &name = entry.name;
 		if (auto t = parse_temp_file_name(name))
 		{
-			add_problem(r.problems, VerifyProblemKind::StrayTemp, name,
-						"temp file of an unfinished write by server " + t->server + " (pid " +
-							std::to_string(t->pid) + ")");
+			note_temp_file(r.problems, &r.writes_in_progress, name, entry, *t, now);
 			continue;
 		}
 		WalFileName wal = parse_wal_file_name(name);
@@ -161,28 +229,19 @@ scan_names(const std::string &dir, VerifyReport &r, std::vector<Segment> *segs,
 			add_problem(r.problems, VerifyProblemKind::UnknownFile, name, "not a WAL file name");
 			continue;
 		}
-		std::string path = dir + "/" + name;
-		struct stat st;
-		if (::lstat(path.c_str(), &st) != 0)
+		if (entry.type != EntryType::Regular)
 		{
-			add_problem(r.problems, VerifyProblemKind::Unreadable, name,
-						std::string("could not stat: ") + std::strerror(errno));
+			add_problem(r.problems, VerifyProblemKind::NotRegular, name,
+						"is a " + entry.type_name + ", not a regular file");
 			continue;
 		}
-		if (!S_ISREG(st.st_mode))
-		{
-			add_problem(r.problems, VerifyProblemKind::UnknownFile, name, "not a regular file");
+		Examined x = examine(store, folder, name, wal, r.deep);
+		if (x.gone)
 			continue;
-		}
-		bool segment = wal.kind == WalFileKind::Segment || wal.kind == WalFileKind::Partial;
-		std::optional<ArchivedFileInfo> info;
-		std::optional<WalLongHeader> hdr;
-		VerifyProblemKind kind = VerifyProblemKind::BadHeader;
-		std::string why = examine(path, wal, segment, r.deep, &info, &hdr, &kind);
-		if (!why.empty())
-			add_problem(r.problems, kind, name, why);
-		if (info)
-			count_format(r.formats, *info);
+		if (!x.problem.empty())
+			add_problem(r.problems, x.kind, name, x.problem);
+		if (x.info)
+			count_format(r.formats, *x.info);
 
 		if (wal.kind == WalFileKind::History)
 		{
@@ -200,9 +259,9 @@ scan_names(const std::string &dir, VerifyReport &r, std::vector<Segment> *segs,
 		s.name = name;
 		s.wal = wal;
 		/* The size PostgreSQL wrote; a damaged file's is unknown, and not reported twice. */
-		s.size = info ? info->original_size() : 0;
-		s.size_known = info.has_value();
-		s.hdr = hdr;
+		s.size = x.info ? x.info->original_size() : 0;
+		s.size_known = x.info.has_value() && x.kind != VerifyProblemKind::WrongSize;
+		s.hdr = x.hdr;
 		segs->push_back(std::move(s));
 	}
 }
@@ -319,6 +378,8 @@ verify_problem_kind_name(VerifyProblemKind kind)
 			return "unreadable";
 		case VerifyProblemKind::StrayTemp:
 			return "stray temp file";
+		case VerifyProblemKind::NotRegular:
+			return "not a regular file";
 		case VerifyProblemKind::UnknownFile:
 			return "unknown file";
 		case VerifyProblemKind::Quarantined:
@@ -337,14 +398,17 @@ VerifyReport::count(VerifyProblemKind kind) const
 }
 
 VerifyReport
-verify_archive(const std::string &dir, uint64_t expected_sysid, bool deep)
+verify_archive(Store &store, const std::string &folder, uint64_t expected_sysid, bool deep,
+			   int64_t now)
 {
 	VerifyReport r;
-	r.dir = dir;
+	r.dir = store.where(folder);
 	r.deep = deep;
+	if (!store.folder_exists(folder))
+		throw IoError("archive folder \"" + r.dir + "\" does not exist", ENOENT);
 	std::vector<Segment> segs;
 	std::set<uint32_t> histories, timelines;
-	scan_names(dir, r, &segs, &histories, &timelines);
+	scan_names(store, folder, now, r, &segs, &histories, &timelines);
 
 	for (const Segment &s : segs)
 		if (s.hdr && valid_segment_size(s.hdr->seg_size))
@@ -378,37 +442,52 @@ verify_archive(const std::string &dir, uint64_t expected_sysid, bool deep)
 	return r;
 }
 
+VerifyReport
+verify_archive(const std::string &dir, uint64_t expected_sysid, bool deep)
+{
+	FsStore store("");
+	return verify_archive(store, dir, expected_sysid, deep,
+						  static_cast<int64_t>(std::time(nullptr)));
+}
+
 std::vector<VerifyProblem>
-scan_quarantine(const std::string &root)
+scan_quarantine(Store &store, int64_t now)
 {
 	std::vector<VerifyProblem> out;
-	std::string qroot = root + "/quarantine";
-	if (!is_directory(qroot))
-		return out;
-	std::vector<std::string> servers = list_dir(qroot);
-	std::sort(servers.begin(), servers.end());
-	for (const std::string &server : servers)
+	uint64_t in_progress = 0;
+	std::vector<StoreEntry> servers = store.list("quarantine");
+	std::sort(servers.begin(), servers.end(),
+			  [](const StoreEntry &a, const StoreEntry &b) { return a.name < b.name; });
+	for (const StoreEntry &server : servers)
 	{
-		std::string rel = "quarantine/" + server;
-		if (!is_directory(qroot + "/" + server))
+		std::string rel = "quarantine/" + server.name;
+		if (server.type != EntryType::Directory)
 		{
 			add_problem(out, VerifyProblemKind::UnknownFile, rel, "unexpected file in quarantine");
 			continue;
 		}
-		std::vector<std::string> names = list_dir(qroot + "/" + server);
-		std::sort(names.begin(), names.end());
-		for (const std::string &name : names)
+		std::vector<StoreEntry> entries = store.list(rel);
+		std::sort(entries.begin(), entries.end(),
+				  [](const StoreEntry &a, const StoreEntry &b) { return a.name < b.name; });
+		for (const StoreEntry &e : entries)
 		{
-			if (parse_temp_file_name(name))
-				add_problem(out, VerifyProblemKind::StrayTemp, rel + "/" + name,
-							"temp file of an unfinished quarantine write");
+			check_interrupts();
+			if (auto t = parse_temp_file_name(e.name))
+				note_temp_file(out, &in_progress, rel + "/" + e.name, e, *t, now);
 			else
-				add_problem(out, VerifyProblemKind::Quarantined, rel + "/" + name,
-							"server " + server + "'s copy of " + quarantined_file(name) +
+				add_problem(out, VerifyProblemKind::Quarantined, rel + "/" + e.name,
+							"server " + server.name + "'s copy of " + quarantined_file(e.name) +
 								" conflicted with the archive's and was kept aside");
 		}
 	}
 	return out;
+}
+
+std::vector<VerifyProblem>
+scan_quarantine(const std::string &root)
+{
+	FsStore store(root);
+	return scan_quarantine(store, static_cast<int64_t>(std::time(nullptr)));
 }
 
 } // namespace pgls

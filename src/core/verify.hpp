@@ -26,7 +26,8 @@ enum class VerifyProblemKind
 	BadHeader,      /* no long header, or one that does not fit the name or segment size */
 	SysidMismatch,  /* a segment of another database system */
 	Unreadable,     /* could not be examined */
-	StrayTemp,      /* a temp file of an unfinished or crashed write */
+	StrayTemp,      /* a temp file of a crashed write (not one in progress) */
+	NotRegular,     /* a WAL name that is a FIFO, socket, device, directory or symlink */
 	UnknownFile,    /* not a WAL file name (or a segment name impossible for the segment size) */
 	Quarantined,    /* a conflicting copy kept in quarantine */
 	Damaged,        /* archive header damaged or of an unknown version, truncated, or (deep) the
@@ -74,6 +75,8 @@ struct VerifyReport
 	uint64_t sysid = 0;    /* the expected one, else the one most segments carry */
 	uint64_t history_files = 0;
 	uint64_t backup_files = 0;
+	/* Temp files of writes that may still be under way: not problems (see kTempInProgress). */
+	uint64_t writes_in_progress = 0;
 	std::vector<TimelineSummary> timelines; /* by timeline */
 	std::vector<VerifyProblem> problems;
 
@@ -85,12 +88,25 @@ struct VerifyReport
 	size_t count(VerifyProblemKind kind) const;
 };
 
-/* Checks the archive folder dir (e.g. archive_read_dir()). expected_sysid 0 = whichever most
- * segments carry. deep: decode every file and check its checksum. Throws IoError when dir cannot
- * be listed. */
+/*
+ * A temp file younger than this is taken for a write in progress, not debris: a server writes,
+ * fsyncs and publishes a file in seconds, and verify may run while servers archive (a monitoring
+ * job). Older ones are reported (the archivers sweep them after a day).
+ */
+constexpr int64_t kTempInProgressSeconds = 15 * 60;
+
+class Store;
+
+/* Checks the archive folder (e.g. archive_folder()) of a store. expected_sysid 0 = whichever most
+ * segments carry. deep: decode every file and check its checksum. now: for the age of temp
+ * files. Throws IoError when the folder does not exist or cannot be listed. */
+VerifyReport verify_archive(Store &store, const std::string &folder, uint64_t expected_sysid,
+							bool deep, int64_t now);
+/* The same for a local folder (a path). */
 VerifyReport verify_archive(const std::string &dir, uint64_t expected_sysid = 0, bool deep = false);
 
-/* One problem per file in <root>/quarantine/<server>/ (none when there is no quarantine). */
+/* One problem per file in quarantine/<server>/ (none when there is no quarantine). */
+std::vector<VerifyProblem> scan_quarantine(Store &store, int64_t now);
 std::vector<VerifyProblem> scan_quarantine(const std::string &root);
 
 } // namespace pgls

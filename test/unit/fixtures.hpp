@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/time.h>
+#include <ctime>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -189,6 +192,16 @@ flip_byte(const std::string &path, uint64_t offset, unsigned char mask = 0xFF)
 		throw std::runtime_error("flip_byte: offset past the end of " + path);
 	data[offset] = static_cast<char>(static_cast<unsigned char>(data[offset]) ^ mask);
 	write_file(path, data);
+}
+
+/* Sets a file's modification time to seconds ago. */
+inline void
+set_age(const std::string &path, long seconds)
+{
+	struct timeval times[2];
+	times[0].tv_sec = times[1].tv_sec = ::time(nullptr) - seconds;
+	times[0].tv_usec = times[1].tv_usec = 0;
+	ASSERT_EQ(::utimes(path.c_str(), times), 0) << path;
 }
 
 inline const Compression kAllCompressions[] = {Compression::None, Compression::Lz4,

@@ -5,6 +5,7 @@
  * exits.
  */
 #include "core/fileio.hpp"
+#include "core/fs_store.hpp"
 #include "core/prefetch_spool.hpp"
 #include "core/prefetch_worker.hpp"
 #include "core/restore.hpp"
@@ -164,14 +165,16 @@ protected:
 	SpoolRestore
 	restore(const std::string &file)
 	{
-		return restore_via_spool({archive}, file, dest, spool);
+		FsStore store("");
+		return restore_via_spool(store, {archive}, file, dest, spool);
 	}
 
 	PrefetchConfig
 	config(uint64_t depth = 4) const
 	{
 		PrefetchConfig c;
-		c.dirs = {archive};
+		c.archive.location = archive;
+		c.folders = {""};
 		c.spool = spool;
 		c.depth = PrefetchDepth{depth, 0};
 		c.workers = 2;

@@ -95,14 +95,20 @@ TEST_F(RestoreTest, NotFoundLeavesNothing)
 	expect_pg_wal({});
 }
 
-TEST_F(RestoreTest, MissingFolderIsSkipped)
+/* A missing folder does not stop a copy in another from being restored; but when no folder holds
+ * the file, "not in the archive" can only be said if every folder exists. */
+TEST_F(RestoreTest, MissingFolderIsAnErrorUnlessFoundElsewhere)
 {
 	SegmentSpec s;
 	write_segment(second, s);
 	RestoreOutcome out = restore_file({tmp / "no_such_server", second}, segment_name(s), dest);
 	EXPECT_EQ(out.result, RestoreResult::Restored);
 	EXPECT_EQ(read_file(dest), segment_bytes(s));
-	EXPECT_EQ(restore_file({tmp / "nope"}, segment_name(s), dest).result, RestoreResult::NotFound);
+	EXPECT_THROW(restore_file({tmp / "nope"}, segment_name(s), dest), ArchiveFolderMissing);
+	EXPECT_THROW(restore_file({second, tmp / "nope"}, "000000010000000000000009", dest),
+				 ArchiveFolderMissing);
+	EXPECT_EQ(restore_file({second}, "000000010000000000000009", dest).result,
+			  RestoreResult::NotFound);
 }
 
 TEST_F(RestoreTest, RejectsInvalidNames)
@@ -127,16 +133,17 @@ TEST_F(RestoreTest, ReplacesExistingDest)
 	expect_pg_wal({"RECOVERYXLOG"});
 }
 
-TEST_F(RestoreTest, RestoresHistoryAndBackupWithoutHeaderCheck)
+TEST_F(RestoreTest, RestoresRawHistoryAndBackupTextChecked)
 {
 	write_file(first + "/00000002.history", "1\t0/3000000\tno recovery target specified\n");
 	ASSERT_EQ(restore_file(dirs(), "00000002.history", dest).result, RestoreResult::Restored);
 	EXPECT_EQ(read_file(dest), "1\t0/3000000\tno recovery target specified\n");
 
-	write_file(second + "/000000010000000000000003.00000028.backup", "START WAL LOCATION\n");
+	write_file(second + "/000000010000000000000003.00000028.backup",
+			   "START WAL LOCATION: 0/300028 (file 000000010000000000000003)\n");
 	ASSERT_EQ(restore_file(dirs(), "000000010000000000000003.00000028.backup", dest).result,
 			  RestoreResult::Restored);
-	EXPECT_EQ(read_file(dest), "START WAL LOCATION\n");
+	EXPECT_EQ(read_file(dest), "START WAL LOCATION: 0/300028 (file 000000010000000000000003)\n");
 	expect_pg_wal({"RECOVERYXLOG"});
 }
 
@@ -184,7 +191,7 @@ TEST_F(RestoreTest, RefusesTruncatedSegment)
 	SegmentSpec s;
 	s.file_size = kSegSize - 8192;
 	write_segment(first, s);
-	expect_refused(dirs(), segment_name(s), dest, "wrong size");
+	expect_refused(dirs(), segment_name(s), dest, "not a WAL segment size");
 	expect_pg_wal({"RECOVERYXLOG"});
 }
 
@@ -194,7 +201,7 @@ TEST_F(RestoreTest, RefusesSegmentWithoutHeader)
 	write_file(first + "/000000010000000000000001", std::string(kSegSize, '\0'));
 	expect_refused(dirs(), "000000010000000000000001", dest, "no valid WAL segment header");
 	write_file(first + "/000000010000000000000002", "");
-	expect_refused(dirs(), "000000010000000000000002", dest, "no valid WAL segment header");
+	expect_refused(dirs(), "000000010000000000000002", dest, "is 0 bytes, not a WAL segment size");
 	expect_pg_wal({"RECOVERYXLOG"});
 }
 
