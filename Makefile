@@ -17,7 +17,8 @@ PGFILEDESC = "pg_logship - WAL archiving, restore, retention and lag views"
 
 PG_CONFIG ?= pg_config
 
-CORE_SRCS = $(wildcard src/core/*.cpp)
+# src/core/s3: the S3 client (it loads libcurl and libcrypto at run time: nothing to link).
+CORE_SRCS = $(wildcard src/core/*.cpp src/core/s3/*.cpp)
 CORE_OBJS = $(CORE_SRCS:.cpp=.o)
 MODULE_SRCS = $(wildcard src/*.cpp src/pg/*.cpp src/archive/*.cpp src/sql/*.cpp \
 	src/monitor/*.cpp src/retention/*.cpp src/restore/*.cpp src/worker/*.cpp)

@@ -26,6 +26,8 @@ packages=(
 	libboost-dev libgtest-dev liblz4-dev libzstd-dev libxxhash-dev
 	# TAP tests: prove (perl), IPC::Run
 	perl libipc-run-perl
+	# the S3 client: libcurl (OpenSSL flavour) and libcrypto, loaded at run time; their headers
+	libcurl4-openssl-dev libssl-dev
 	# useradd (passwd), runuser (util-linux) for scripts/as-pg-user.sh; mktemp (coreutils)
 	passwd util-linux coreutils
 )
