@@ -238,11 +238,13 @@ EOF
 		--access-key "$access_key" --secret-key "$secret_key" >>"$dir/log/start.log" 2>&1 ||
 		die "radosgw-admin user create failed (see $dir/log/start.log)"
 
-	# The bucket (the first PUT that works also tells that the gateway serves requests).
+	# The bucket (the first PUT that works also tells that the gateway serves requests). 409: a
+	# try whose answer was lost had created it already.
 	local status="" start
 	start=$(now_ms)
 	while [ "$status" != 200 ]; do
 		status=$(s3_request PUT "/$bucket" 2>/dev/null || true)
+		[ "$status" != 409 ] || status=200
 		[ $(($(now_ms) - start)) -lt 60000 ] ||
 			die "could not create bucket $bucket within 60 s (last HTTP status '$status'; logs in $dir/log)"
 		[ "$status" = 200 ] || sleep 0.1
@@ -273,7 +275,6 @@ cmd_env() {
 
 cmd_stop() {
 	local f
-	rm -f "$dir/run/watchdog.pid.stop"
 	for f in "$dir"/run/*.pid; do
 		[ -f "$f" ] && kill_pidfile "$f"
 	done
