@@ -29,6 +29,8 @@ set -euo pipefail
 me="rgw"
 die() {
 	echo "$me: $*" >&2
+	# A start that fails leaves nothing running.
+	[ "${starting:-0}" = 0 ] || cmd_stop
 	exit 1
 }
 
@@ -135,6 +137,7 @@ cmd_start() {
 	fi
 	rm -rf "$dir/mon" "$dir/osd" "$dir/run" "$dir/log" "$dir/osd.0.block"
 	mkdir -p "$dir/mon" "$dir/osd/0" "$dir/run" "$dir/log"
+	starting=1
 	local t0 fsid osd_uuid
 	t0=$(now_ms)
 	fsid=$(cat /proc/sys/kernel/random/uuid)
@@ -214,11 +217,11 @@ EOF
 		die "ceph-mon --mkfs failed (see $dir/log/start.log)"
 	ceph-mon -c "$dir/ceph.conf" -i a >>"$dir/log/start.log" 2>&1 || die "ceph-mon did not start"
 
-	# The watchdog: SIGKILLs the daemons when the owner is gone (or after stop removed it).
+	# The watchdog: SIGKILLs the daemons when the owner is gone (stop kills the watchdog too).
 	if [ -n "$owner" ]; then
 		(
 			trap '' HUP INT TERM
-			while kill -0 "$owner" 2>/dev/null && [ -f "$dir/run/watchdog.pid" ]; do sleep 1; done
+			while kill -0 "$owner" 2>/dev/null && [ -d "$dir/run" ]; do sleep 1; done
 			for f in "$dir"/run/*.pid; do
 				[ "$f" = "$dir/run/watchdog.pid" ] || kill_pidfile "$f"
 			done
@@ -254,6 +257,7 @@ EOF
 	umask 077
 	printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
 		"$access_key" "$secret_key" >"$dir/credentials"
+	starting=0
 	echo "$me: gateway up in $(($(now_ms) - t0)) ms ($store), logs in $dir/log" >&2
 	cmd_env
 }
