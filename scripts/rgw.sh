@@ -6,9 +6,11 @@
 #                     hold a running gateway), on free ports; a user with known keys and a bucket.
 #                     Returns when a PUT into the bucket has succeeded. Prints the environment
 #                     (as "env" does).
-#   rgw.sh env DIR    prints PGLS_S3_ENDPOINT, PGLS_S3_TLS_ENDPOINT (with --tls), PGLS_S3_CA_FILE,
-#                     PGLS_S3_REGION, PGLS_S3_BUCKET, PGLS_S3_ACCESS_KEY, PGLS_S3_SECRET_KEY,
-#                     PGLS_S3_CREDENTIALS_FILE (a [default] profile, mode 0600), one NAME=VALUE a line.
+#   rgw.sh env DIR    prints PGLS_S3_ENDPOINT (path style), PGLS_S3_HOST_ENDPOINT (host style:
+#                     http://localhost:PORT, buckets as BUCKET.localhost), PGLS_S3_TLS_ENDPOINT
+#                     (with --tls), PGLS_S3_CA_FILE, PGLS_S3_REGION, PGLS_S3_BUCKET,
+#                     PGLS_S3_ACCESS_KEY, PGLS_S3_SECRET_KEY, PGLS_S3_CREDENTIALS_FILE (a [default]
+#                     profile, mode 0600), PGLS_S3_DIR; one NAME=VALUE a line.
 #   rgw.sh stop DIR   SIGKILLs every daemon of DIR (and its watchdog); DIR is kept.
 #   rgw.sh kill-rgw DIR      SIGKILLs radosgw only (the cluster and its data stay).
 #   rgw.sh start-rgw DIR     starts radosgw again on the same ports; returns when a PUT works.
@@ -206,6 +208,8 @@ $store_conf
 osd max object size = 1G
 [client.rgw.a]
 rgw frontends = $frontends
+# host-style addressing (bucket.localhost: libcurl resolves *.localhost to 127.0.0.1 itself)
+rgw dns name = localhost
 rgw data = $dir/rgw
 rgw enable usage log = false
 EOF
@@ -265,6 +269,7 @@ EOF
 cmd_env() {
 	read_ports
 	echo "PGLS_S3_ENDPOINT=http://127.0.0.1:$http_port"
+	echo "PGLS_S3_HOST_ENDPOINT=http://localhost:$http_port"
 	if [ -n "$https_port" ]; then
 		echo "PGLS_S3_TLS_ENDPOINT=https://127.0.0.1:$https_port"
 		echo "PGLS_S3_CA_FILE=$dir/rgw.crt"

@@ -3,6 +3,8 @@
 #   use PgLogshipS3;
 #   my $gw = PgLogshipS3->start(tls => 1);     # one mon, one memstore OSD, radosgw; ~3-5 s
 #   $gw->endpoint           http://127.0.0.1:PORT (path-style addressing)
+#   $gw->host_endpoint      http://localhost:PORT (host-style: BUCKET.localhost, which libcurl
+#                           resolves to 127.0.0.1 itself)
 #   $gw->tls_endpoint       https://127.0.0.1:PORT, with tls => 1 (self-signed: $gw->ca_file)
 #   $gw->region, bucket, access_key, secret_key
 #   $gw->credentials_file   an AWS credentials file ([default]), mode 0600, owned by the test user
@@ -65,6 +67,7 @@ sub start
 sub env { return { %{ $_[0]{env} } } }
 sub dir { return $_[0]{dir} }
 sub endpoint { return $_[0]{env}{PGLS_S3_ENDPOINT} }
+sub host_endpoint { return $_[0]{env}{PGLS_S3_HOST_ENDPOINT} }
 sub tls_endpoint { return $_[0]{env}{PGLS_S3_TLS_ENDPOINT} }
 sub ca_file { return $_[0]{env}{PGLS_S3_CA_FILE} }
 sub region { return $_[0]{env}{PGLS_S3_REGION} }

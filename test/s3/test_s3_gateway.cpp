@@ -420,6 +420,28 @@ TEST_F(Gateway, UnknownBucket)
 	}
 }
 
+TEST_F(Gateway, HostStyleAddressing)
+{
+	if (env("PGLS_S3_HOST_ENDPOINT").empty())
+		GTEST_SKIP() << "PGLS_S3_HOST_ENDPOINT is not set";
+	Config c = config();
+	c.endpoint = env("PGLS_S3_HOST_ENDPOINT"); /* http://localhost:PORT: BUCKET.localhost */
+	c.uri_style = UriStyle::Host;
+	Client s3 = client(c);
+	const std::string body = pattern(70000, 8);
+	ASSERT_EQ(s3.put_if_absent(s3.key("h/x y+z"), body.data(), body.size(), {{"k", "v"}}),
+			  PutOutcome::Created);
+	EXPECT_EQ(s3.put_if_absent(s3.key("h/x y+z"), "x", 1), PutOutcome::AlreadyExists);
+	EXPECT_TRUE(s3.get(s3.key("h/x y+z")).value() == body);
+	EXPECT_EQ(s3.head(s3.key("h/x y+z"))->metadata.at("k"), "v");
+	auto listed = s3.list_all(s3.key("h/"));
+	ASSERT_EQ(listed.size(), 1u);
+	EXPECT_EQ(listed[0].key, s3.key("h/x y+z"));
+	EXPECT_TRUE(s3.delete_objects({s3.key("h/x y+z")}).empty());
+	/* the same object through path-style addressing is gone too */
+	EXPECT_FALSE(client().head(s3.key("h/x y+z")).has_value());
+}
+
 TEST_F(Gateway, Tls)
 {
 	if (env("PGLS_S3_TLS_ENDPOINT").empty())
