@@ -33,7 +33,7 @@ UNIT_SRCS = $(wildcard test/unit/*.cpp)
 UNIT_OBJS = $(UNIT_SRCS:.cpp=.o)
 UNIT = build/unit_tests
 
-# The S3 client against a real Ceph RADOS Gateway, run by t/100_s3_client.pl, which starts one.
+# The S3 client against a real Ceph RADOS Gateway, run by t/110_s3_client.pl, which starts one.
 # Not in build/: as root, make test runs the TAP tests from a copy of the tree without build/
 # (scripts/as-pg-user.sh).
 S3_GATEWAY_SRCS = $(wildcard test/s3/*.cpp)
@@ -94,7 +94,7 @@ $(UNIT): $(UNIT_OBJS) $(CORE_OBJS) $(UNIT_EXTRA_OBJS)
 	@mkdir -p build
 	$(CXX) -o $@ $^ -lgtest -lgtest_main $(COMPRESS_LIBS) -pthread
 
-# The S3 client against a real Ceph RADOS Gateway (test/s3; run by t/100_s3_client.pl).
+# The S3 client against a real Ceph RADOS Gateway (test/s3; run by t/110_s3_client.pl).
 $(S3_GATEWAY_TESTS): $(S3_GATEWAY_OBJS) $(CORE_OBJS)
 	$(CXX) -o $@ $^ -lgtest -lgtest_main $(COMPRESS_LIBS) -pthread
 

@@ -1,7 +1,7 @@
 /*
  * test_s3_gateway.cpp -- the S3 client against a real Ceph RADOS Gateway.
  *
- * Run by t/100_s3_client.pl, which starts the gateway (scripts/rgw.sh) and passes it in the
+ * Run by t/110_s3_client.pl, which starts the gateway (scripts/rgw.sh) and passes it in the
  * environment: PGLS_S3_ENDPOINT, PGLS_S3_REGION, PGLS_S3_BUCKET, PGLS_S3_ACCESS_KEY,
  * PGLS_S3_SECRET_KEY, PGLS_S3_CREDENTIALS_FILE, PGLS_S3_TLS_ENDPOINT, PGLS_S3_CA_FILE, and
  * PGLS_RGW + PGLS_S3_DIR (the script and the gateway's folder, to kill and restart radosgw).
@@ -59,7 +59,7 @@ protected:
 	SetUp() override
 	{
 		if (env("PGLS_S3_ENDPOINT").empty())
-			GTEST_SKIP() << "no gateway (PGLS_S3_ENDPOINT is not set; t/100_s3_client.pl sets it)";
+			GTEST_SKIP() << "no gateway (PGLS_S3_ENDPOINT is not set; t/110_s3_client.pl sets it)";
 		const auto *info = ::testing::UnitTest::GetInstance()->current_test_info();
 		prefix_ = std::string("t-") + std::to_string(getpid()) + "-" + info->name();
 	}

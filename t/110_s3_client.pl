@@ -1,12 +1,13 @@
-# 100_s3_client.pl -- the S3 client (src/core/s3) against a real Ceph RADOS Gateway.
+# 110_s3_client.pl -- the S3 client (src/core/s3) against a real Ceph RADOS Gateway.
 #
 # Starts a throwaway gateway (PgLogshipS3, scripts/rgw.sh; http and https) and runs each test
 # of test/s3/s3_gateway_tests (built by make build / make tap) against it, one TAP result per
 # test: put_if_absent (once, never overwriting; a race of six processes on one key, exactly one
 # Created and the object whole), HEAD metadata, ranged and streamed GET, listing in pages and
 # with a delimiter, batch delete, host-style addressing (BUCKET.localhost), wrong credentials
-# and an unknown bucket (clear errors, no secret), TLS (verification on by default), the gateway down (retries within the deadline,
-# should_stop) and restarted (the same client recovers), and a 16 MiB segment.
+# and an unknown bucket (clear errors, no secret), TLS (verification on by default), the gateway
+# down (retries within the deadline, should_stop) and restarted (the same client recovers), and
+# a 16 MiB segment.
 use strict;
 use warnings;
 
