@@ -3,11 +3,11 @@
 # Starts a throwaway gateway (PgLogshipS3, scripts/rgw.sh; http and https) and runs each test
 # of test/s3/s3_gateway_tests (built by make build / make tap) against it, one TAP result per
 # test: put_if_absent (once, never overwriting; a race of six processes on one key, exactly one
-# Created and the object whole), HEAD metadata, ranged and streamed GET, listing in pages and
-# with a delimiter, batch delete, host-style addressing (BUCKET.localhost), wrong credentials
-# and an unknown bucket (clear errors, no secret), TLS (verification on by default), the gateway
-# down (retries within the deadline, should_stop) and restarted (the same client recovers), and
-# a 16 MiB segment.
+# Created and the object whole), a changed body refused (signed SHA-256), HEAD metadata, ranged
+# and streamed GET, listing in pages and with a delimiter, batch delete, host-style addressing
+# (BUCKET.localhost), wrong credentials and an unknown bucket (clear errors, no secret), TLS
+# (verification on by default), the gateway down (retries within the deadline, should_stop) and
+# restarted (the same client recovers), and a 16 MiB segment.
 use strict;
 use warnings;
 
@@ -36,7 +36,7 @@ for (split /\n/, $list)
 	if (/^(\w+)\.$/) { $suite = $1; next; }
 	push @tests, "$suite.$1" if /^\s+(\w+)/;
 }
-cmp_ok(scalar @tests, '>=', 13, 'the gateway test program lists its tests');
+cmp_ok(scalar @tests, '>=', 15, 'the gateway test program lists its tests');
 
 my $gw = PgLogshipS3->start(tls => 1);
 ok($gw->tls_endpoint, 'the gateway serves https too');

@@ -8,6 +8,10 @@
  * Without PGLS_S3_ENDPOINT every test is skipped. Each test works under its own prefix.
  */
 #include "core/s3/client.hpp"
+#include "core/s3/crypto.hpp"
+#include "core/s3/http.hpp"
+#include "core/s3/responses.hpp"
+#include "core/s3/sigv4.hpp"
 
 #include <gtest/gtest.h>
 
@@ -205,6 +209,38 @@ TEST_F(Gateway, PutIfAbsentRaceOfProcesses)
 			EXPECT_EQ(info.metadata.at("writer"), std::to_string(winner));
 		}
 	}
+}
+
+/* The body's SHA-256 is signed (x-amz-content-sha256): a body that changed on the way is
+ * refused, and nothing is stored. The request is made by hand, as Client::put_if_absent does. */
+TEST_F(Gateway, ChangedBodyIsRefused)
+{
+	Config c = config();
+	Location loc = parse_s3_url("s3://" + env("PGLS_S3_BUCKET") + "/" + prefix_);
+	const std::string key = prefix_ + "/changed";
+	Target t = target(parse_endpoint(c), UriStyle::Path, loc.bucket, key);
+	const std::string sent = "the body as it was signed", arrived = "the body as it arrived!!";
+	const std::string hash = sha256_hex(sent.data(), sent.size());
+	const std::string date = amz_date(std::time(nullptr));
+	Params headers = {{"host", t.host},
+					  {"x-amz-date", date},
+					  {"x-amz-content-sha256", hash},
+					  {"if-none-match", "*"}};
+	SignOutput sig = sign_v4({"PUT", t.path, {}, headers, hash}, date, c.region, "s3",
+							 c.credentials.access_key, c.credentials.secret_key);
+	HttpRequest req;
+	req.method = "PUT";
+	req.url = t.url;
+	for (const auto &[name, value] : headers)
+		req.headers.push_back(name + ": " + value);
+	req.headers.push_back("Authorization: " + sig.authorization);
+	req.body = arrived.data();
+	req.body_len = arrived.size();
+	Http http(true, "");
+	HttpResponse r = http.perform(req, "S3 PutObject", {});
+	EXPECT_EQ(r.status, 400);
+	EXPECT_EQ(parse_error_body(r.body).code, "XAmzContentSHA256Mismatch");
+	EXPECT_FALSE(client().head(key).has_value()) << "the changed body was stored";
 }
 
 TEST_F(Gateway, HeadMetadataRoundTrip)
