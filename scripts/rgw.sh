@@ -150,7 +150,8 @@ cmd_start() {
 	[ "$tls" = 0 ] || https_port=$(free_port)
 	printf 'mon_port=%s\nhttp_port=%s\nhttps_port=%s\n' "$mon_port" "$http_port" "$https_port" >"$dir/ports"
 
-	local frontends="beast endpoint=127.0.0.1:$http_port"
+	# tcp_nodelay: without it a small GET waits ~40 ms for a delayed ACK (Nagle on radosgw's side).
+	local frontends="beast endpoint=127.0.0.1:$http_port tcp_nodelay=1"
 	if [ "$tls" = 1 ]; then
 		command -v openssl >/dev/null || die "openssl not found: run scripts/deps.sh"
 		# A self-signed certificate for 127.0.0.1 and localhost, valid 10 years; its own CA file.
