@@ -17,7 +17,8 @@ PGFILEDESC = "pg_logship - WAL archiving, restore, retention and lag views"
 
 PG_CONFIG ?= pg_config
 
-CORE_SRCS = $(wildcard src/core/*.cpp)
+# src/core/s3: the S3 client (it loads libcurl and libcrypto at run time: nothing to link).
+CORE_SRCS = $(wildcard src/core/*.cpp src/core/s3/*.cpp)
 CORE_OBJS = $(CORE_SRCS:.cpp=.o)
 MODULE_SRCS = $(wildcard src/*.cpp src/pg/*.cpp src/archive/*.cpp src/sql/*.cpp \
 	src/monitor/*.cpp src/retention/*.cpp src/restore/*.cpp src/worker/*.cpp)
@@ -32,7 +33,14 @@ UNIT_SRCS = $(wildcard test/unit/*.cpp)
 UNIT_OBJS = $(UNIT_SRCS:.cpp=.o)
 UNIT = build/unit_tests
 
-EXTRA_CLEAN = $(CLI_OBJS) $(UNIT_OBJS) $(UNIT) bench/encode_cost.o $(ENCODE_COST) $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) build tmp_check results regression.diffs regression.out
+# The S3 client against a real Ceph RADOS Gateway, run by t/110_s3_client.pl, which starts one.
+# Not in build/: as root, make test runs the TAP tests from a copy of the tree without build/
+# (scripts/as-pg-user.sh).
+S3_GATEWAY_SRCS = $(wildcard test/s3/*.cpp)
+S3_GATEWAY_OBJS = $(S3_GATEWAY_SRCS:.cpp=.o)
+S3_GATEWAY_TESTS = test/s3/s3_gateway_tests
+
+EXTRA_CLEAN = $(CLI_OBJS) $(UNIT_OBJS) $(UNIT) $(S3_GATEWAY_OBJS) $(S3_GATEWAY_OBJS:.o=.d) $(S3_GATEWAY_TESTS) bench/encode_cost.o $(ENCODE_COST) $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) build tmp_check results regression.diffs regression.out
 
 # C++ against PostgreSQL's headers: C++17, PG's "register" keyword, and -isystem so that warnings
 # from the server headers do not drown ours. PGLS_WERROR=1 (CI) turns warnings into errors.
@@ -69,7 +77,7 @@ sql/pg_logship--1.0.sql: $(sort $(wildcard sql/parts/*.sql))
 	  echo; printf '%s\n' '\echo Use "CREATE EXTENSION pg_logship" to load this file. \quit'; \
 	  for f in $^; do echo; echo "-- $$f"; cat $$f; done; } > $@
 
--include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(S3_GATEWAY_OBJS:.o=.d)
 
 # The CLI is restore_command: it runs once per WAL segment, so its start-up is on recovery's
 # critical path. libpq is loaded at run time by "check" only (src/cli/libpq.hpp), and libstdc++
@@ -86,6 +94,10 @@ $(UNIT): $(UNIT_OBJS) $(CORE_OBJS) $(UNIT_EXTRA_OBJS)
 	@mkdir -p build
 	$(CXX) -o $@ $^ -lgtest -lgtest_main $(COMPRESS_LIBS) -pthread
 
+# The S3 client against a real Ceph RADOS Gateway (test/s3; run by t/110_s3_client.pl).
+$(S3_GATEWAY_TESTS): $(S3_GATEWAY_OBJS) $(CORE_OBJS)
+	$(CXX) -o $@ $^ -lgtest -lgtest_main $(COMPRESS_LIBS) -pthread
+
 # make bench's per-stage cost of archiving one segment (bench/encode_cost.cpp).
 ENCODE_COST = bench/encode_cost
 $(ENCODE_COST): bench/encode_cost.o $(CORE_OBJS)
@@ -98,7 +110,7 @@ all: $(CLI)
 deps:
 	@bash scripts/deps.sh
 
-build: all $(UNIT)
+build: all $(UNIT) $(S3_GATEWAY_TESTS)
 
 # install, with sudo when not root (PostgreSQL's directories belong to root).
 install-ext: all
@@ -107,7 +119,10 @@ install-ext: all
 unit: $(UNIT)
 	$(UNIT)
 
-regress tap: install-ext
+regress: install-ext
+	bash scripts/as-pg-user.sh scripts/pg-tests.sh $@
+
+tap: install-ext $(S3_GATEWAY_TESTS)
 	bash scripts/as-pg-user.sh scripts/pg-tests.sh $@
 
 test: deps

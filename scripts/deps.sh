@@ -7,7 +7,7 @@
 # "deps: all present". Finally checks that pg_config (or $PG_CONFIG) is PostgreSQL 15.
 #
 # "scripts/deps.sh bench" also installs what make bench compares against (pgBackRest) and perf
-# (linux-perf) for its profile.
+# (linux-perf) for its profile, and hyperfine for the CLI's start-up.
 #
 # Env: PG_CONFIG  pg_config to check (default: pg_config on PATH, i.e. postgresql-common's
 #                 /usr/bin/pg_config wrapper, which picks the newest postgresql-server-dev-NN).
@@ -26,12 +26,17 @@ packages=(
 	libboost-dev libgtest-dev liblz4-dev libzstd-dev libxxhash-dev
 	# TAP tests: prove (perl), IPC::Run
 	perl libipc-run-perl
+	# the S3 client: libcurl (OpenSSL flavour) and libcrypto, loaded at run time; their headers
+	libcurl4-openssl-dev libssl-dev
+	# the throwaway S3 gateway of the tests (scripts/rgw.sh): Ceph's mon, OSD and RADOS Gateway;
+	# curl to create its bucket, openssl for its self-signed certificate
+	ceph-mon ceph-osd radosgw ceph-common curl openssl
 	# useradd (passwd), runuser (util-linux) for scripts/as-pg-user.sh; mktemp (coreutils)
 	passwd util-linux coreutils
 )
 if [ "${1:-}" = bench ]; then
 	# the peer make bench measures pg_logship against; perf for its CPU profile
-	packages+=(pgbackrest linux-perf)
+	packages+=(pgbackrest linux-perf hyperfine)
 fi
 
 missing=()
