@@ -7,6 +7,8 @@
 #include "pg/pg_headers.hpp"
 
 #include "archive/pool.hpp"
+#include "core/interrupt.hpp"
+#include "archive/s3_probe.hpp"
 #include "monitor/monitor.hpp"
 #include "retention/retention.hpp"
 #include "settings.hpp"
@@ -15,10 +17,25 @@
 
 extern "C"
 {
+#include "postmaster/interrupt.h"
+
 	PG_MODULE_MAGIC;
 
 	PGDLLEXPORT void _PG_init(void);
 }
+
+namespace
+{
+
+/* Long waits in the core (an object store's retries) give up when the process is asked to stop:
+ * the archiver's shutdown request, or a worker's terminate. */
+bool
+stop_requested_now()
+{
+	return ShutdownRequestPending || ProcDiePending;
+}
+
+} // namespace
 
 /*
  * Each feature's init defines its settings and, when preloading, registers its shared memory and
@@ -31,6 +48,7 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 
+	pgls::set_stop_hook(stop_requested_now);
 	pgls::define_settings();
 	pgls::monitor_init();
 	pgls::retention_init();
@@ -41,6 +59,7 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	pgls::register_archive_shmem();
+	pgls::register_s3_probe_shmem();
 	pgls::install_shmem_hooks();
 	pgls::worker_register();
 }

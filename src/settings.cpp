@@ -8,6 +8,7 @@
 
 #include "core/archive_format.hpp"
 #include "core/layout.hpp"
+#include "s3_settings.hpp"
 
 extern "C"
 {
@@ -48,9 +49,19 @@ check_archive_dir(char **newval, void **extra, GucSource source)
 	const char *v = *newval;
 	if (v == nullptr || v[0] == '\0')
 		return true;
+	if (strncmp(v, "s3://", 5) == 0)
+	{
+		char why[256];
+		s3_url_problem(v, why, sizeof why);
+		if (why[0] == '\0')
+			return true;
+		GUC_check_errdetail("pg_logship.archive_dir: %s.", why);
+		return false;
+	}
 	if (v[0] != '/')
 	{
-		GUC_check_errdetail("pg_logship.archive_dir must be an absolute path.");
+		GUC_check_errdetail("pg_logship.archive_dir must be an absolute path or an "
+							"s3://bucket/prefix URL.");
 		return false;
 	}
 	if (strpbrk(v, "\n\r") != nullptr)
@@ -114,6 +125,8 @@ define_settings(void)
 		"files written with any setting stay readable.",
 		&pgls_compression, static_cast<int>(Compression::Lz4), compression_options, PGC_SIGHUP, 0,
 		nullptr, nullptr, nullptr);
+
+	define_s3_settings();
 
 	DefineCustomIntVariable(
 		"pg_logship.compression_level", "Compression level; 0 uses the library's default.",

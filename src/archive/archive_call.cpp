@@ -8,7 +8,9 @@
 
 #include "core/archive_writer.hpp"
 #include "core/fileio.hpp"
+#include "archive/store_cache.hpp"
 #include "core/fs_store.hpp"
+#include "core/s3_store.hpp"
 
 #include <cstring>
 #include <ctime>
@@ -26,6 +28,24 @@ copy_text(char *dst, size_t len, const std::string &src)
 {
 	std::strncpy(dst, src.c_str(), len - 1);
 	dst[len - 1] = '\0';
+}
+
+/* An object store must refuse to overwrite: checked once per location (the caller caches the
+ * outcome in shared memory), before anything is archived there. */
+void
+probe(Store &store, ArchiveCall *call)
+{
+	auto *s3 = dynamic_cast<S3Store *>(&store);
+	if (s3 == nullptr)
+		return;
+	std::string problem =
+		s3->probe_conditional_put(std::string(call->server) + "-" + std::to_string(call->pid));
+	if (!problem.empty())
+		throw IoError("the object store of pg_logship.archive_dir \"" + store.location() +
+						  "\" does not honour If-None-Match: * (" + problem +
+						  "); pg_logship archives only where a publish can never overwrite",
+					  0);
+	call->probe_ran = true;
 }
 
 void
@@ -53,9 +73,15 @@ run(ArchiveCall *call)
 												.size());
 	}
 
-	FsStore store(req.layout.root, StoreWriter{req.layout.server, req.pid, ""},
-				  FileModes{call->file_mode ? call->file_mode : 0600,
-							call->dir_mode ? call->dir_mode : 0700});
+	StoreSpec spec;
+	spec.location = req.layout.root;
+	spec.writer = StoreWriter{req.layout.server, req.pid, ""};
+	spec.modes =
+		FileModes{call->file_mode ? call->file_mode : 0600, call->dir_mode ? call->dir_mode : 0700};
+	spec.s3 = s3_settings_from(call->s3);
+	Store &store = archive_store(spec);
+	if (!store.local() && !call->probe_ok)
+		probe(store, call);
 	ArchiveOutcome out = archive_file(store, req);
 	call->status = CallStatus::Ok;
 	call->result = static_cast<int>(out.result);
@@ -76,6 +102,7 @@ run_archive_call(ArchiveCall *call) noexcept
 	call->swept = 0;
 	call->level_clamped = false;
 	call->level_used = 0;
+	call->probe_ran = false;
 	call->message[0] = call->detail[0] = '\0';
 	try
 	{
@@ -101,6 +128,7 @@ run_archive_call(ArchiveCall *call) noexcept
 	catch (const std::exception &e)
 	{
 		copy_text(call->message, sizeof call->message, e.what());
+		copy_text(call->detail, sizeof call->detail, s3_error_hint(e));
 	}
 	catch (...)
 	{

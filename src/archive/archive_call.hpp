@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "core/store_spec.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -37,6 +39,8 @@ struct ArchiveCall
 	int level;          /* as set; clamped to the algorithm's range here */
 	unsigned file_mode; /* for files and folders created in a filesystem archive: the data */
 	unsigned dir_mode;  /* directory's (0600/0700, or 0640/0750 with group access) */
+	S3SettingValues s3; /* for an s3:// root (this process's setting values) */
+	bool probe_ok;      /* this s3:// store is known to honour If-None-Match: * */
 
 	/* outputs */
 	CallStatus status;
@@ -47,7 +51,8 @@ struct ArchiveCall
 	int level_used;     /* the level written with */
 	bool level_clamped; /* level was above the algorithm's maximum */
 	int swept;
-	int err; /* errno of an I/O failure, else 0 */
+	bool probe_ran; /* out: the probe of If-None-Match ran and passed (cache it) */
+	int err;        /* errno of an I/O failure, else 0 */
 	char final_path[1024];
 	char quarantine_path[1024];
 	char message[512];

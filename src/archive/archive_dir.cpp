@@ -20,6 +20,8 @@ archive_dir_problem(char *buf, size_t len)
 
 	if (dir == nullptr || dir[0] == '\0')
 		snprintf(buf, len, "pg_logship.archive_dir is not set");
+	else if (strncmp(dir, "s3://", 5) == 0)
+		return false; /* an object store: its first request says whether it can be used */
 	else if (stat(dir, &st) != 0)
 		snprintf(buf, len, "pg_logship.archive_dir \"%s\" is not accessible: %s", dir,
 				 strerror(errno));

@@ -15,6 +15,8 @@
 #include "archive/archive_call.hpp"
 #include "archive/archive_dir.hpp"
 #include "archive/pool.hpp"
+#include "archive/s3_probe.hpp"
+#include "s3_settings.hpp"
 #include "core/archive_writer.hpp"
 #include "core/wal_header.hpp"
 #include "settings.hpp"
@@ -111,6 +113,8 @@ archive_one(const char *file, const char *path)
 	call.level = pgls_compression_level;
 	call.file_mode = pg_file_create_mode;
 	call.dir_mode = pg_dir_create_mode;
+	call.s3 = pgls::s3_setting_values();
+	call.probe_ok = pgls::s3_probe_known_ok(call.root, call.s3);
 
 	/* A worker may have archived it already (look-ahead); else archive it here. */
 	bool by_worker = pgls::archive_pool_take(&call);
@@ -132,6 +136,8 @@ archive_one(const char *file, const char *path)
 
 	if (call.sweep && call.status != pgls::CallStatus::Failed)
 		last_sweep = now;
+	if (call.probe_ran)
+		pgls::s3_probe_note_ok(call.root, call.s3);
 	if (sh)
 	{
 		pg_atomic_fetch_add_u64(&sh->archive.bytes_written, call.bytes_written);
@@ -173,6 +179,7 @@ archive_one(const char *file, const char *path)
 			errno = call.err;
 			ereport(ERROR, (call.err ? errcode_for_file_access() : errcode(ERRCODE_INTERNAL_ERROR),
 							errmsg("could not archive \"%s\": %s", file, call.message),
+							call.detail[0] ? errdetail("%s", call.detail) : 0,
 							errhint("The archiver retries; the file stays in pg_wal.")));
 			break;
 		case pgls::CallStatus::Ok:

@@ -5,6 +5,8 @@
 
 #include "archive/job_queue.hpp"
 #include "archive/ready_files.hpp"
+#include "archive/s3_probe.hpp"
+#include "s3_settings.hpp"
 #include "shmem.hpp"
 
 extern "C"
@@ -250,8 +252,12 @@ run_job(Slot &s)
 	call.level = s.level;
 	call.file_mode = pg_file_create_mode;
 	call.dir_mode = pg_dir_create_mode;
+	call.s3 = s3_setting_values();
+	call.probe_ok = s3_probe_known_ok(call.root, call.s3);
 	call.sweep = false;
 	run_archive_call(&call);
+	if (call.probe_ran)
+		s3_probe_note_ok(call.root, call.s3);
 	s.result = call;
 	s.since = GetCurrentTimestamp();
 	pg_write_barrier();

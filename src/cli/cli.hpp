@@ -34,12 +34,15 @@ public:
 	explicit UsageError(const std::string &msg) : std::runtime_error(msg) {}
 };
 
-/* --archive-dir, --layout and --server, shared by every command that reads an archive. */
+/* --archive-dir, --layout, --server and the --s3-* options, shared by every command that reads
+ * an archive. */
 struct ArchiveOptions
 {
 	std::string root;
 	Layout layout = Layout::Shared;
 	std::vector<std::string> servers;
+	S3Settings s3; /* defaults from the AWS_* environment, then --s3-* */
+	ArchiveOptions();
 };
 
 /* getopt_long codes of the options above (for a command's struct option table). */
@@ -48,7 +51,33 @@ enum
 	kOptArchiveDir = 1000,
 	kOptLayout,
 	kOptServer,
+	kOptS3Endpoint,
+	kOptS3Region,
+	kOptS3UriStyle,
+	kOptS3VerifyTls,
+	kOptS3CaFile,
+	kOptS3CredentialsFile,
+	kOptS3Profile,
 };
+
+/* The struct option entries of the archive options (terminated by a zero entry), to put first in
+ * a command's table. */
+#define PGLS_ARCHIVE_LONG_OPTIONS                                                                  \
+	{"archive-dir", required_argument, nullptr, pgls::cli::kOptArchiveDir},                        \
+		{"layout", required_argument, nullptr, pgls::cli::kOptLayout},                             \
+		{"server", required_argument, nullptr, pgls::cli::kOptServer},                             \
+		{"s3-endpoint", required_argument, nullptr, pgls::cli::kOptS3Endpoint},                    \
+		{"s3-region", required_argument, nullptr, pgls::cli::kOptS3Region},                        \
+		{"s3-uri-style", required_argument, nullptr, pgls::cli::kOptS3UriStyle},                   \
+		{"s3-verify-tls", required_argument, nullptr, pgls::cli::kOptS3VerifyTls},                 \
+		{"s3-ca-file", required_argument, nullptr, pgls::cli::kOptS3CaFile},                       \
+		{"s3-credentials-file", required_argument, nullptr, pgls::cli::kOptS3CredentialsFile},     \
+	{                                                                                              \
+		"s3-profile", required_argument, nullptr, pgls::cli::kOptS3Profile                         \
+	}
+
+/* The --help lines of the archive options. */
+extern const char *const kArchiveOptionsHelp;
 
 /* Takes an archive option; returns false when c is not one of them. Throws UsageError. */
 bool take_archive_option(int c, const char *arg, ArchiveOptions *opts);

@@ -48,15 +48,13 @@ parse_keep_backups(const char *arg)
 void
 usage()
 {
+	std::printf("pg_logship cleanup removes archived WAL files older than a given one, for\n"
+				"archive_cleanup_command (the same rule as pg_archivecleanup).\n\n"
+				"Usage:\n"
+				"  pg_logship cleanup --archive-dir DIR [OPTION]... OLDESTKEPTWALFILE\n\n"
+				"Options:\n");
+	std::fputs(kArchiveOptionsHelp, stdout);
 	std::printf(
-		"pg_logship cleanup removes archived WAL files older than a given one, for\n"
-		"archive_cleanup_command (the same rule as pg_archivecleanup).\n\n"
-		"Usage:\n"
-		"  pg_logship cleanup --archive-dir DIR [OPTION]... OLDESTKEPTWALFILE\n\n"
-		"Options:\n"
-		"  --archive-dir DIR       root of the archive (pg_logship.archive_dir)\n"
-		"  --layout LAYOUT         shared (default) or per_server\n"
-		"  --server NAME           with per_server: the server whose folder to clean\n"
 		"  --keep-backups N        also keep what the newest N base backups (.backup files\n"
 		"                          in the archive) need; 0 (default): the plain rule\n"
 		"  -n, --dry-run           print the files that would be removed, remove nothing\n"
@@ -76,9 +74,7 @@ int
 cmd_cleanup(int argc, char **argv)
 {
 	static const struct option long_options[] = {
-		{"archive-dir", required_argument, nullptr, kOptArchiveDir},
-		{"layout", required_argument, nullptr, kOptLayout},
-		{"server", required_argument, nullptr, kOptServer},
+		PGLS_ARCHIVE_LONG_OPTIONS,
 		{"keep-backups", required_argument, nullptr, kOptKeepBackups},
 		{"dry-run", no_argument, nullptr, 'n'},
 		{"debug", no_argument, nullptr, 'd'},

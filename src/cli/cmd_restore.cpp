@@ -52,11 +52,9 @@ usage()
 		"Usage:\n"
 		"  pg_logship restore --archive-dir DIR [OPTION]... FILE DESTINATION\n\n"
 		"DESTINATION \"-\" writes the file to standard output.\n\n"
-		"Options:\n"
-		"  --archive-dir DIR       root of the archive (pg_logship.archive_dir)\n"
-		"  --layout LAYOUT         shared (default) or per_server\n"
-		"  --server NAME           with per_server: a server whose folder to search; repeat to\n"
-		"                          search several, in order\n"
+		"Options:\n");
+	std::fputs(kArchiveOptionsHelp, stdout);
+	std::printf(
 		"  --on-error=MODE         any failure but \"not in the archive\": retry (exit 2, or 3\n"
 		"                          for bad usage: the server tries again or streams), abort\n"
 		"                          (exit 126: recovery stops with an error) or auto (default:\n"
@@ -187,9 +185,7 @@ Parsed
 parse(int argc, char **argv, OnError *on_error)
 {
 	static const struct option long_options[] = {
-		{"archive-dir", required_argument, nullptr, kOptArchiveDir},
-		{"layout", required_argument, nullptr, kOptLayout},
-		{"server", required_argument, nullptr, kOptServer},
+		PGLS_ARCHIVE_LONG_OPTIONS,
 		{"on-error", required_argument, nullptr, kOptOnError},
 		{"on-damage", required_argument, nullptr, kOptOnError}, /* its name before 1.0 */
 		{"prefetch", required_argument, nullptr, kOptPrefetch},

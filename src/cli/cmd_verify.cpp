@@ -29,15 +29,13 @@ enum
 void
 usage()
 {
+	std::printf("pg_logship verify checks an archive: gaps, damaged or foreign segments, missing\n"
+				"history files, stray temp files and quarantined conflicting copies.\n\n"
+				"Usage:\n"
+				"  pg_logship verify --archive-dir DIR [OPTION]...\n\n"
+				"Options:\n");
+	std::fputs(kArchiveOptionsHelp, stdout);
 	std::printf(
-		"pg_logship verify checks an archive: gaps, damaged or foreign segments, missing\n"
-		"history files, stray temp files and quarantined conflicting copies.\n\n"
-		"Usage:\n"
-		"  pg_logship verify --archive-dir DIR [OPTION]...\n\n"
-		"Options:\n"
-		"  --archive-dir DIR            root of the archive (pg_logship.archive_dir)\n"
-		"  --layout LAYOUT              shared (default) or per_server\n"
-		"  --server NAME                with per_server: the server whose folder to check\n"
 		"  --system-identifier N        every segment must belong to database system N\n"
 		"                               (default: the one most segments belong to)\n"
 		"  --deep                       decode every file and check its size and checksum\n"
@@ -105,9 +103,7 @@ int
 cmd_verify(int argc, char **argv)
 {
 	static const struct option long_options[] = {
-		{"archive-dir", required_argument, nullptr, kOptArchiveDir},
-		{"layout", required_argument, nullptr, kOptLayout},
-		{"server", required_argument, nullptr, kOptServer},
+		PGLS_ARCHIVE_LONG_OPTIONS,
 		{"system-identifier", required_argument, nullptr, kOptSysid},
 		{"deep", no_argument, nullptr, kOptDeep},
 		{"help", no_argument, nullptr, 'h'},

@@ -56,9 +56,17 @@ class FsStore : public Store
 public:
 	FsStore(std::string root, StoreWriter writer = {}, FileModes modes = {});
 
-	const std::string &location() const override { return root_; }
+	const std::string &
+	location() const override
+	{
+		return root_;
+	}
 	std::string where(const std::string &folder, const std::string &name = "") const override;
-	bool local() const override { return true; }
+	bool
+	local() const override
+	{
+		return true;
+	}
 
 	std::optional<StoreEntry> stat(const std::string &folder, const std::string &name) override;
 	bool folder_exists(const std::string &folder) override;
@@ -72,7 +80,11 @@ public:
 
 	/* The path of a folder, or of a name in it. */
 	std::string path(const std::string &folder, const std::string &name = "") const;
-	void set_link_function(LinkFunction fn) { link_ = fn; }
+	void
+	set_link_function(LinkFunction fn)
+	{
+		link_ = fn;
+	}
 
 private:
 	std::string root_;

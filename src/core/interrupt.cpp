@@ -10,6 +10,7 @@ namespace pgls
 namespace
 {
 InterruptHook hook = nullptr;
+StopHook stop_hook = nullptr;
 } // namespace
 
 void
@@ -23,6 +24,18 @@ check_interrupts()
 {
 	if (hook != nullptr)
 		hook();
+}
+
+void
+set_stop_hook(StopHook h)
+{
+	stop_hook = h;
+}
+
+bool
+stop_requested()
+{
+	return stop_hook != nullptr && stop_hook();
 }
 
 } // namespace pgls

@@ -13,11 +13,20 @@ namespace pgls
 {
 
 using InterruptHook = void (*)();
+using StopHook = bool (*)();
 
 /* Sets the hook check_interrupts() calls (nullptr: none). */
 void set_interrupt_hook(InterruptHook hook);
 
 /* Calls the hook, if one is set; it may throw. */
 void check_interrupts();
+
+/*
+ * A second hook for waits that are not interrupts in PostgreSQL's sense: the archiver's shutdown
+ * request (its SIGTERM/SIGUSR2 handlers only set flags). A retry loop asks stop_requested()
+ * between tries and gives up when it says true. Without a hook: false.
+ */
+void set_stop_hook(StopHook hook);
+bool stop_requested();
 
 } // namespace pgls

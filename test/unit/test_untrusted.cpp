@@ -214,8 +214,7 @@ TEST_F(UntrustedTest, RawHistoryAndBackupTextIsChecked)
 	EXPECT_NE(history_text_problem(2, std::string("1\t0/300000\tr\n\0", 15)), "") << "NUL";
 	EXPECT_EQ(backup_text_problem(kBackup, kBackupText), "");
 	EXPECT_NE(backup_text_problem(kBackup, "START WAL LOCATION\n"), "");
-	EXPECT_NE(backup_text_problem(kBackup,
-								  std::string("\x01\x00", 2) + kBackupText), "")
+	EXPECT_NE(backup_text_problem(kBackup, std::string("\x01\x00", 2) + kBackupText), "")
 		<< "binary before a valid label";
 }
 
@@ -304,11 +303,12 @@ TEST_F(UntrustedTest, FilesystemWithoutHardLinksIsNamed)
 	SegmentSpec s;
 	write_segment(pg_wal, s);
 	FsStore store(archive, StoreWriter{"node1", 4242, ""});
-	store.set_link_function([](const char *, const char *) -> int
-							{
-								errno = EPERM;
-								return -1;
-							});
+	store.set_link_function(
+		[](const char *, const char *) -> int
+		{
+			errno = EPERM;
+			return -1;
+		});
 	ArchiveRequest req;
 	req.layout.root = archive;
 	req.layout.server = "node1";
@@ -365,15 +365,14 @@ TEST_F(UntrustedTest, CleanupSkipsEntriesThatAreNotRegularFiles)
 	std::vector<std::string> skipped;
 	std::vector<std::string> removed =
 		run_cleanup(store, "wal", "000000010000000000000003", false, &skipped);
-	EXPECT_EQ(removed, (std::vector<std::string>{"000000010000000000000001",
-												 "000000010000000000000002"}));
+	EXPECT_EQ(removed,
+			  (std::vector<std::string>{"000000010000000000000001", "000000010000000000000002"}));
 	std::sort(skipped.begin(), skipped.end());
 	EXPECT_EQ(skipped, (std::vector<std::string>{"000000010000000000000000 (a directory)",
 												 "000000010000000000000001.partial (a FIFO)"}));
-	EXPECT_EQ(dir_names(wal),
-			  (std::vector<std::string>{"000000010000000000000000",
-										"000000010000000000000001.partial",
-										"000000010000000000000003", "000000010000000000000004"}));
+	EXPECT_EQ(dir_names(wal), (std::vector<std::string>{
+								  "000000010000000000000000", "000000010000000000000001.partial",
+								  "000000010000000000000003", "000000010000000000000004"}));
 }
 
 TEST_F(UntrustedTest, VerifyReportsEntriesThatAreNotRegularFiles)

@@ -1,0 +1,53 @@
+/*
+ * store_cache.cpp -- one open archive store per process (see the header).
+ */
+#include "core/pure.hpp"
+#include "archive/store_cache.hpp"
+
+#include "core/s3/error.hpp"
+
+#include <memory>
+
+namespace pgls
+{
+
+namespace
+{
+std::string cached_key;
+std::unique_ptr<Store> cached;
+} // namespace
+
+Store &
+archive_store(const StoreSpec &spec)
+{
+	std::string key = store_spec_key(spec);
+	if (!cached || key != cached_key)
+	{
+		cached.reset();
+		cached = open_store(spec);
+		cached_key = key;
+	}
+	return *cached;
+}
+
+std::string
+s3_error_hint(const std::exception &e)
+{
+	const auto *err = dynamic_cast<const s3::Error *>(&e);
+	if (err == nullptr)
+		return std::string();
+	const std::string &code = err->code();
+	if (code == "NoSuchBucket")
+		return "The bucket named in pg_logship.archive_dir does not exist: create it, or fix "
+			   "the setting.";
+	if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
+		code == "AccessDenied" || code == "ExpiredToken" || code == "InvalidToken")
+		return "The object store refused the keys of pg_logship.s3_credentials_file (profile "
+			   "pg_logship.s3_profile), or they may not write the bucket: check them.";
+	if (err->http_status() == 0)
+		return "The object store did not answer: check pg_logship.s3_endpoint (and "
+			   "pg_logship.s3_verify_tls, pg_logship.s3_ca_file for https) and the network.";
+	return std::string();
+}
+
+} // namespace pgls

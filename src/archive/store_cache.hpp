@@ -1,0 +1,25 @@
+/*
+ * store_cache.hpp -- the store a process archives into, kept open across archive calls.
+ *
+ * An object store's client keeps its HTTP connections alive between requests; opening a new
+ * store for every file would pay a TCP (and TLS) handshake per file. So each process (the
+ * archiver, each archive worker) keeps the store of the spec it last used, and opens a new one
+ * when the spec changes (a reload of pg_logship.archive_dir or pg_logship.s3_*). PG-free.
+ */
+#pragma once
+
+#include "core/store_spec.hpp"
+
+namespace pgls
+{
+
+/* The open store of spec (opened now if the spec differs from the last call's). Throws what
+ * open_store() throws. */
+Store &archive_store(const StoreSpec &spec);
+
+/* What an S3 error means for the settings: a sentence naming the setting to look at (the
+ * bucket in pg_logship.archive_dir, pg_logship.s3_credentials_file, pg_logship.s3_endpoint), or
+ * "" when it names none. */
+std::string s3_error_hint(const std::exception &e);
+
+} // namespace pgls
