@@ -7,6 +7,7 @@
 #include "pg/pg_headers.hpp"
 
 #include "archive/pool.hpp"
+#include "archive/server_identity.hpp"
 #include "monitor/monitor.hpp"
 #include "retention/retention.hpp"
 #include "settings.hpp"
@@ -41,6 +42,7 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	pgls::register_archive_shmem();
+	pgls::identity_shmem_register();
 	pgls::install_shmem_hooks();
 	pgls::worker_register();
 }

@@ -36,6 +36,8 @@ run(ArchiveCall *call)
 	req.layout.server = call->server;
 	req.file = call->file;
 	req.src_path = call->path;
+	if (valid_instance_id(call->instance))
+		req.instance = call->instance;
 	req.pid = call->pid;
 	req.sysid = call->sysid;
 	req.seg_size = call->seg_size;
@@ -47,7 +49,7 @@ run(ArchiveCall *call)
 	{
 		std::time_t now = std::time(nullptr);
 		for (const std::string &dir : {req.layout.wal_dir(), req.layout.quarantine_dir()})
-			call->swept += static_cast<int>(sweep_temp_files(dir, call->server, call->pid,
+			call->swept += static_cast<int>(sweep_temp_files(dir, req.instance, call->pid,
 															 pid_is_alive, now, kTempMaxAgeSeconds)
 												.size());
 	}

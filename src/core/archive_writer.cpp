@@ -91,6 +91,7 @@ struct PutSource
 {
 	const std::string &path;
 	const std::string &server;
+	const std::string &instance;
 	long pid;
 	EncodeOptions encode;
 	std::optional<ContentId> content; /* computed once, when first needed */
@@ -145,7 +146,8 @@ put_file(const std::string &dir, const std::string &name, PutSource &src, bool d
 		return compare_existing(dir, final_path, *src.content, damaged_is_different);
 	}
 
-	TempGuard temp(dir + "/" + temp_file_name(name, src.server, src.pid, next_nonce()));
+	TempGuard temp(dir + "/" +
+				   temp_file_name(name, src.server, src.instance, src.pid, next_nonce()));
 	EncodeResult enc = encode_file(src.path, temp.path(), src.encode, true);
 	src.content = enc.header.content();
 	out->bytes_written += enc.bytes_written;
@@ -202,7 +204,8 @@ archive_file(const ArchiveRequest &req)
 	WalFileName name = parse_wal_file_name(req.file);
 	uint64_t sysid = check_offered_file(req, name);
 
-	PutSource src{req.src_path, req.layout.server, req.pid, EncodeOptions{}, std::nullopt};
+	PutSource src{req.src_path, req.layout.server, req.instance,
+				  req.pid,      EncodeOptions{},   std::nullopt};
 	src.encode.algorithm = req.compression;
 	src.encode.level = req.level;
 	src.encode.sysid = sysid;
@@ -244,7 +247,7 @@ pid_is_alive(long pid)
 }
 
 std::vector<std::string>
-sweep_temp_files(const std::string &dir, const std::string &server, long my_pid,
+sweep_temp_files(const std::string &dir, const std::string &my_instance, long my_pid,
 				 const std::function<bool(long)> &pid_alive, std::time_t now, long max_age_seconds)
 {
 	std::vector<std::string> removed;
@@ -256,7 +259,7 @@ sweep_temp_files(const std::string &dir, const std::string &server, long my_pid,
 		if (!t)
 			continue;
 		std::string path = dir + "/" + entry;
-		bool dead_writer = t->server == server && t->pid != my_pid && !pid_alive(t->pid);
+		bool dead_writer = temp_file_is_ours_and_dead(*t, my_instance, my_pid, pid_alive);
 		bool too_old = false;
 		struct stat st;
 		if (::lstat(path.c_str(), &st) == 0)
