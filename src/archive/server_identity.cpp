@@ -171,6 +171,8 @@ archive_identity_check(ArchiveCall *call)
 	{
 		case IdentityCallStatus::Failed:
 			checked_ok = false;
+			if (shared())
+				pg_atomic_fetch_add_u64(&shared()->archive.io_failures, 1);
 			note_error(ic.message);
 			errno = ic.err;
 			ereport(ERROR,
