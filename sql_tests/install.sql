@@ -22,5 +22,6 @@ SELECT archive_dir, archive_layout, server_name <> '' AS has_server_name,
        ready_count, ready_bytes, published_count, conflict_count, quarantined_files
   FROM pg_logship.archive_status;
 SELECT count(*) FROM pg_logship.archive_status;
--- The server name defaults to a stable name made of the system identifier and the port.
-SELECT server_name ~ '^pg-[0-9]+-[0-9]+$' AS default_name FROM pg_logship.archive_status;
+-- Without cluster_name the server name defaults to "<host name>-<port>".
+SELECT server_name ~ ('^[A-Za-z0-9_-]+-' || current_setting('port') || '$') AS default_name
+  FROM pg_logship.archive_status;

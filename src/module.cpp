@@ -9,6 +9,7 @@
 #include "archive/pool.hpp"
 #include "core/interrupt.hpp"
 #include "archive/s3_probe.hpp"
+#include "archive/server_identity.hpp"
 #include "monitor/monitor.hpp"
 #include "retention/retention.hpp"
 #include "settings.hpp"
@@ -60,6 +61,7 @@ _PG_init(void)
 		return;
 	pgls::register_archive_shmem();
 	pgls::register_s3_probe_shmem();
+	pgls::identity_shmem_register();
 	pgls::install_shmem_hooks();
 	pgls::worker_register();
 }

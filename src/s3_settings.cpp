@@ -140,10 +140,10 @@ s3_url_problem(const char *url, char *why, size_t len)
 void
 define_s3_settings(void)
 {
-	DefineCustomStringVariable(
-		"pg_logship.s3_endpoint", "Endpoint of the S3-compatible object store of an s3:// archive.",
-		"http(s)://host[:port]; empty: AWS for pg_logship.s3_region.", &s3_endpoint, "",
-		PGC_SIGHUP, 0, check_endpoint, nullptr, nullptr);
+	DefineCustomStringVariable("pg_logship.s3_endpoint",
+							   "Endpoint of the S3-compatible object store of an s3:// archive.",
+							   "http(s)://host[:port]; empty: AWS for pg_logship.s3_region.",
+							   &s3_endpoint, "", PGC_SIGHUP, 0, check_endpoint, nullptr, nullptr);
 	DefineCustomStringVariable("pg_logship.s3_region", "Region of an s3:// archive.",
 							   "Part of every request's signature.", &s3_region, "us-east-1",
 							   PGC_SIGHUP, 0, check_region, nullptr, nullptr);
@@ -164,10 +164,9 @@ define_s3_settings(void)
 		"AWS shared-credentials file with the keys for an s3:// archive.",
 		"It must be readable only by the server's user. The keys never appear in a setting.",
 		&s3_credentials_file, "", PGC_SIGHUP, 0, check_credentials_file, nullptr, nullptr);
-	DefineCustomStringVariable("pg_logship.s3_profile",
-							   "Profile of pg_logship.s3_credentials_file to use.", nullptr,
-							   &s3_profile, "default", PGC_SIGHUP, 0, check_profile, nullptr,
-							   nullptr);
+	DefineCustomStringVariable(
+		"pg_logship.s3_profile", "Profile of pg_logship.s3_credentials_file to use.", nullptr,
+		&s3_profile, "default", PGC_SIGHUP, 0, check_profile, nullptr, nullptr);
 }
 
 S3SettingValues

@@ -7,6 +7,8 @@
 #include "settings.hpp"
 
 #include "core/archive_format.hpp"
+#include "core/identity.hpp"
+#include "core/instance_file.hpp"
 #include "core/layout.hpp"
 #include "s3_settings.hpp"
 
@@ -17,6 +19,7 @@ extern "C"
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 char *pgls_archive_dir = nullptr;
 int pgls_archive_layout = static_cast<int>(pgls::Layout::Shared);
@@ -116,7 +119,9 @@ define_settings(void)
 	DefineCustomStringVariable(
 		"pg_logship.server_name",
 		"Name of this server in the archive (per-server folders, temp files, conflict reports).",
-		"Defaults to cluster_name, else a name made of the system identifier and the port.",
+		"Defaults to the host name followed by cluster_name, else by the port; each server's "
+		"name is claimed in the archive, and a server whose name another one holds archives "
+		"nothing.",
 		&pgls_server_name, "", PGC_SIGHUP, 0, check_server_name, nullptr, nullptr);
 
 	DefineCustomEnumVariable(
@@ -137,22 +142,24 @@ define_settings(void)
 }
 
 void
-effective_server_name(char *buf, size_t len)
+effective_server_name(char *buf, size_t len) noexcept
 {
 	if (pgls_server_name && pgls_server_name[0])
 	{
 		strlcpy(buf, pgls_server_name, len);
 		return;
 	}
-	if (cluster_name && cluster_name[0])
+	/* No PostgreSQL call in here: nothing can jump over the strings. */
+	try
 	{
-		size_t i = 0;
-		for (const char *p = cluster_name; *p && i + 1 < len && i < kMaxServerName; p++, i++)
-			buf[i] = is_server_name_char(*p) ? *p : '_';
-		buf[i] = '\0';
-		return;
+		std::string name = default_server_name(local_host_name(), cluster_name ? cluster_name : "",
+											   PostPortNumber);
+		strlcpy(buf, name.c_str(), len);
 	}
-	snprintf(buf, len, "pg-" UINT64_FORMAT "-%d", GetSystemIdentifier(), PostPortNumber);
+	catch (...)
+	{
+		snprintf(buf, len, "pg-%d", PostPortNumber);
+	}
 }
 
 } // namespace pgls

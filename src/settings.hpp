@@ -23,9 +23,10 @@ namespace pgls
 void define_settings(void);
 
 /*
- * The server name in force: pg_logship.server_name, else cluster_name made safe, else
- * "pg-<system identifier>-<port>". Calls PG (GetSystemIdentifier); no C++ objects involved.
+ * The server name in force: pg_logship.server_name, else core/identity.hpp
+ * default_server_name(): "<host>-<cluster_name>" made safe, or "<host>-<port>" without a
+ * cluster_name (cluster_name alone is often the same on every host: Debian's "15/main").
  */
-void effective_server_name(char *buf, size_t len);
+void effective_server_name(char *buf, size_t len) noexcept;
 
 } // namespace pgls

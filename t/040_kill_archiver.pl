@@ -167,7 +167,10 @@ sub release_archiving
 mkdir $archive or die "mkdir $archive: $!";
 hold_archiving();
 
-my $other_temp = "$waldir/$backlog[1].pgls-tmp.other-server.$$.44";
+# A write in progress under the same name by a server on another host (another instance id; its pid
+# does not exist here).
+my $other_temp =
+  "$waldir/" . temp_name($backlog[1], 'victim', '00000000000000ff', dead_pid(), 44);
 my ($kills_with_temp, $targeted_hits, $temps_seen, $last_offset) = (0, 0, 0, 0);
 my (@archived_at_kill, @temp_sizes);
 my $pid = archiver_pid($node);
@@ -212,12 +215,13 @@ for my $k (1 .. $n_kills)
 	{
 		# Temp files of the dead archiver in its wal and quarantine folders, whatever it was
 		# doing when killed: the next archiver's first call must sweep them. A temp file of
-		# another server, whose pid means nothing here, must be left alone (it is not old).
+		# another instance, whose pid means nothing here, must be left alone (it is not old).
 		mkdir "$archive/quarantine";
 		mkdir "$archive/quarantine/victim";
+		my $instance = instance_id($node) // die 'the victim has no instance id';
 		for my $planted (
-			"$waldir/$backlog[0].pgls-tmp.victim.$pid.42",
-			"$archive/quarantine/victim/$backlog[0].pgls-tmp.victim.$pid.43",
+			"$waldir/" . temp_name($backlog[0], 'victim', $instance, $pid, 42),
+			"$archive/quarantine/victim/" . temp_name($backlog[0], 'victim', $instance, $pid, 43),
 			$other_temp)
 		{
 			open(my $fh, '>', $planted) or die "create $planted: $!";
@@ -279,7 +283,7 @@ my @expected =
   map { sprintf('00000001%08X%08X', int($_ / 256), $_ % 256) } $first_no .. $last_no;
 is_deeply(\@files, \@expected, "the archive holds every segment $backlog[0] .. $last, no gap");
 
-ok(-f $other_temp, 'the temp file of another server was not swept');
+ok(-f $other_temp, 'the temp file of another instance under the same name was not swept');
 unlink $other_temp;
 is_deeply([ archive_temp_files($archive) ], [], 'no other temp file is left in the archive');
 is_deeply([ archive_files("$archive/quarantine/victim") ], [], 'nothing was quarantined');

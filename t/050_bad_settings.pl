@@ -263,7 +263,7 @@ pg_logship.archive_layout = 'bogus'
 	check_held_back($node, 'unwritable wal folder', $md5, @segs);
 	my $log = slurp_file($node->logfile, $offset);
 	like($log,
-		qr/ERROR:  could not archive "\Q$segs[0]\E": could not create file "\Q$waldir\E\/\Q$segs[0]\E\.pgls-tmp\.main\.\d+\.\d+": Permission denied/,
+		qr/ERROR:  could not archive "\Q$segs[0]\E": could not create file "\Q$waldir\E\/\Q$segs[0]\E\.pgls-tmp\.main\.[0-9a-f]{16}\.\d+\.\d+": Permission denied/,
 		'unwritable wal folder: the log says which file could not be created and why');
 	like($log, qr/HINT:  The archiver retries; the file stays in pg_wal\./,
 		'unwritable wal folder: the hint says it is retried');

@@ -9,6 +9,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use File::Basename qw(basename);
+use Sys::Hostname qw(hostname);
 use File::Find;
 use Digest::MD5;
 use IPC::Run;
@@ -21,6 +22,7 @@ our @EXPORT = qw(
   archive_status table_checksum pgls_wait_ready_empty
   archived_content archived_md5 switch_wal ready_files run_cmd
   seg_name parse_seg lsn_segno lsn_value
+  instance_id temp_name dead_pid start_with_conf_cluster_name default_server_name
 );
 
 # The installed CLI, beside the server binaries.
@@ -250,6 +252,60 @@ sub table_checksum
 	return $node->safe_psql('postgres',
 		"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY $order)), '') FROM $table t"
 	);
+}
+
+# The instance id a node's archiver made ($PGDATA/pg_logship/instance), or undef before it made one.
+sub instance_id
+{
+	my ($node) = @_;
+	my $path = $node->data_dir . '/pg_logship/instance';
+	return undef unless -f $path;
+	my $text = PostgreSQL::Test::Utils::slurp_file($path);
+	return $text =~ /^instance_id=([0-9a-f]{16})$/m ? $1 : undef;
+}
+
+# A temp file name as a writer makes it: <file>.pgls-tmp.<server>.<instance>.<pid>.<nonce>.
+sub temp_name
+{
+	my ($file, $server, $instance, $pid, $nonce) = @_;
+	return "$file.pgls-tmp.$server.$instance.$pid." . ($nonce // 1);
+}
+
+# The pid of a process that has exited: no process on this host has it (for a while).
+sub dead_pid
+{
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0)
+	{
+		require POSIX;
+		POSIX::_exit(0);
+	}
+	waitpid($pid, 0);
+	die "pid $pid still exists" if kill(0, $pid);
+	return $pid;
+}
+
+# Starts a node the way a packaged server starts, with the cluster_name of its postgresql.conf
+# (PostgreSQL::Test::Cluster->start sets --cluster-name=<node name> on the command line).
+sub start_with_conf_cluster_name
+{
+	my ($node) = @_;
+	PostgreSQL::Test::Utils::system_or_bail('pg_ctl', '-w', '-D', $node->data_dir, '-l',
+		$node->logfile, 'start');
+	$node->_update_pid(1);
+	return;
+}
+
+# The server name a node gets by default: "<host name up to its first dot>-<cluster_name>" made
+# safe, or "<host>-<port>" without a cluster_name.
+sub default_server_name
+{
+	my ($cluster_name, $port) = @_;
+	my ($host) = split /\./, hostname();
+	$host = 'pg' if !defined $host || $host eq '';
+	my $suffix = defined $cluster_name && $cluster_name ne '' ? $cluster_name : $port;
+	(my $name = "$host-$suffix") =~ s/[^A-Za-z0-9_-]/_/g;
+	return $name;
 }
 
 1;

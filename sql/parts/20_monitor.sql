@@ -5,6 +5,12 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'pgls_archive_dir_problem'
 LANGUAGE C VOLATILE PARALLEL SAFE;
 
+-- NULL, or why the archiver does not archive under this server's name (another server holds it).
+CREATE FUNCTION pg_logship.server_name_problem()
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgls_server_name_problem'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
 CREATE FUNCTION pg_logship.replication_internal(
     OUT application_name text,
     OUT client_addr inet,
@@ -167,6 +173,13 @@ BEGIN
             f := f || ARRAY[ARRAY['critical', 'archive', problem,
                 'Archiving waits and WAL accumulates in pg_wal until it is fixed.']::text[]];
         END IF;
+        problem := pg_logship.server_name_problem();
+        IF problem IS NOT NULL THEN
+            f := f || ARRAY[ARRAY['critical', 'archive', problem,
+                'Give this server a name of its own with pg_logship.server_name and reload; if the '
+                'server that holds the claim is retired, remove its claim file to release the name '
+                '(README "Server names"). WAL accumulates in pg_wal until then.']::text[]];
+        END IF;
         SELECT * INTO a FROM pg_logship.archive_status;
         IF a.failed_count > 0 AND a.last_failed_time > coalesce(a.last_archived_time, '-infinity')
            AND a.ready_count > 0 THEN
@@ -258,6 +271,7 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION pg_logship.archive_dir_problem() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pg_logship.server_name_problem() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.replication_internal() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.receiver_internal() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.lag_history_internal(timestamptz) FROM PUBLIC;
@@ -265,7 +279,8 @@ REVOKE ALL ON FUNCTION pg_logship.lag_history_since(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.monitor_stats() FROM PUBLIC;
 REVOKE ALL ON FUNCTION pg_logship.health() FROM PUBLIC;
 REVOKE ALL ON pg_logship.replication, pg_logship.receiver, pg_logship.lag_history FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pg_logship.archive_dir_problem(), pg_logship.replication_internal(),
+GRANT EXECUTE ON FUNCTION pg_logship.archive_dir_problem(), pg_logship.server_name_problem(),
+    pg_logship.replication_internal(),
     pg_logship.receiver_internal(), pg_logship.lag_history_internal(timestamptz),
     pg_logship.lag_history_since(timestamptz),
     pg_logship.monitor_stats(), pg_logship.health() TO pg_monitor;

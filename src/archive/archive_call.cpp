@@ -10,7 +10,6 @@
 #include "core/fileio.hpp"
 #include "archive/store_cache.hpp"
 #include "core/fs_store.hpp"
-#include "core/s3_store.hpp"
 
 #include <cstring>
 #include <ctime>
@@ -30,24 +29,6 @@ copy_text(char *dst, size_t len, const std::string &src)
 	dst[len - 1] = '\0';
 }
 
-/* An object store must refuse to overwrite: checked once per location (the caller caches the
- * outcome in shared memory), before anything is archived there. */
-void
-probe(Store &store, ArchiveCall *call)
-{
-	auto *s3 = dynamic_cast<S3Store *>(&store);
-	if (s3 == nullptr)
-		return;
-	std::string problem =
-		s3->probe_conditional_put(std::string(call->server) + "-" + std::to_string(call->pid));
-	if (!problem.empty())
-		throw IoError("the object store of pg_logship.archive_dir \"" + store.location() +
-						  "\" does not honour If-None-Match: * (" + problem +
-						  "); pg_logship archives only where a publish can never overwrite",
-					  0);
-	call->probe_ran = true;
-}
-
 void
 run(ArchiveCall *call)
 {
@@ -57,6 +38,8 @@ run(ArchiveCall *call)
 	req.layout.server = call->server;
 	req.file = call->file;
 	req.src_path = call->path;
+	if (valid_instance_id(call->instance))
+		req.instance = call->instance;
 	req.pid = call->pid;
 	req.sysid = call->sysid;
 	req.seg_size = call->seg_size;
@@ -67,21 +50,25 @@ run(ArchiveCall *call)
 	if (call->sweep)
 	{
 		std::time_t now = std::time(nullptr);
-		for (const std::string &dir : {req.layout.wal_dir(), req.layout.quarantine_dir()})
-			call->swept += static_cast<int>(sweep_temp_files(dir, call->server, call->pid,
+		for (const std::string &dir :
+			 {req.layout.wal_dir(), req.layout.quarantine_dir(), req.layout.root + "/claims"})
+			call->swept += static_cast<int>(sweep_temp_files(dir, req.instance, call->pid,
 															 pid_is_alive, now, kTempMaxAgeSeconds)
 												.size());
 	}
 
 	StoreSpec spec;
 	spec.location = req.layout.root;
-	spec.writer = StoreWriter{req.layout.server, req.pid, ""};
+	spec.writer = StoreWriter{req.layout.server, req.pid, req.instance};
 	spec.modes =
 		FileModes{call->file_mode ? call->file_mode : 0600, call->dir_mode ? call->dir_mode : 0700};
 	spec.s3 = s3_settings_from(call->s3);
 	Store &store = archive_store(spec);
 	if (!store.local() && !call->probe_ok)
-		probe(store, call);
+	{
+		probe_store(store, std::string(call->server) + "-" + std::to_string(call->pid));
+		call->probe_ran = true;
+	}
 	ArchiveOutcome out = archive_file(store, req);
 	call->status = CallStatus::Ok;
 	call->result = static_cast<int>(out.result);

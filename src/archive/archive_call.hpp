@@ -29,6 +29,7 @@ struct ArchiveCall
 	const char *root;
 	int layout;
 	char server[64];
+	char instance[17]; /* this server's instance id (core/identity.hpp), for temp names */
 	const char *file;
 	const char *path;
 	long pid;

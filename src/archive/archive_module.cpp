@@ -4,11 +4,14 @@
  * check_configured: pg_logship.archive_dir must be set, an existing, writable directory; else a
  * WARNING says which, and the archiver waits (nothing is archived, nothing leaves pg_wal).
  *
- * archive_file: runs the core protocol (src/core/archive_writer.hpp) through run_archive_call()
- * with pg_logship.compression and pg_logship.compression_level, and reports. Returns true only when
- * the file is durably in the archive (or, on a standby, when the archive holds the primary's
- * differing copy and ours is in quarantine; see conflict_counts_as_archived()). Every ERROR is
- * caught here, as basic_archive does on PG15, so a failure is a retry, not an archiver restart.
+ * archive_file: first makes sure the server name is this server's in the archive
+ * (server_identity.hpp: claimed on first use, re-read every minute; another server's name is an
+ * ERROR and nothing is touched), then runs the core protocol (src/core/archive_writer.hpp) through
+ * run_archive_call() with pg_logship.compression and pg_logship.compression_level, and reports.
+ * Returns true only when the file is durably in the archive (or, on a standby, when the archive
+ * holds the primary's differing copy and ours is in quarantine; see
+ * conflict_counts_as_archived()). Every ERROR is caught here, as basic_archive does on PG15, so a
+ * failure is a retry, not an archiver restart.
  */
 #include "pg/pg_headers.hpp"
 
@@ -17,6 +20,7 @@
 #include "archive/pool.hpp"
 #include "archive/s3_probe.hpp"
 #include "s3_settings.hpp"
+#include "archive/server_identity.hpp"
 #include "core/archive_writer.hpp"
 #include "core/wal_header.hpp"
 #include "settings.hpp"
@@ -115,6 +119,12 @@ archive_one(const char *file, const char *path)
 	call.dir_mode = pg_dir_create_mode;
 	call.s3 = pgls::s3_setting_values();
 	call.probe_ok = pgls::s3_probe_known_ok(call.root, call.s3);
+
+	/*
+	 * The name must be this server's before anything in the archive is touched (sweep, look-ahead
+	 * jobs for the workers, the file): ERROR when another server holds it.
+	 */
+	pgls::archive_identity_check(&call);
 
 	/* A worker may have archived it already (look-ahead); else archive it here. */
 	bool by_worker = pgls::archive_pool_take(&call);

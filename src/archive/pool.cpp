@@ -51,6 +51,7 @@ struct Slot
 	char root[MAXPGPATH];
 	int layout;
 	char server[64];
+	char instance[17];
 	int compression;
 	int level;
 	uint64 sysid;
@@ -212,6 +213,7 @@ queue_lookahead(const ArchiveCall *call, int want)
 			strlcpy(s.root, call->root, sizeof s.root);
 			s.layout = call->layout;
 			strlcpy(s.server, call->server, sizeof s.server);
+			strlcpy(s.instance, call->instance, sizeof s.instance);
 			s.compression = call->compression;
 			s.level = call->level;
 			s.sysid = call->sysid;
@@ -243,6 +245,7 @@ run_job(Slot &s)
 	call.root = s.root;
 	call.layout = s.layout;
 	strlcpy(call.server, s.server, sizeof call.server);
+	strlcpy(call.instance, s.instance, sizeof call.instance);
 	call.file = s.file;
 	call.path = path;
 	call.pid = MyProcPid;

@@ -40,8 +40,8 @@ key_of(const char *location, const S3SettingValues &s3)
 {
 	uint32 h = hash_bytes(reinterpret_cast<const unsigned char *>(location), strlen(location));
 	const char *endpoint = s3.endpoint ? s3.endpoint : "";
-	h = hash_combine(h, hash_bytes(reinterpret_cast<const unsigned char *>(endpoint),
-								   strlen(endpoint)));
+	h = hash_combine(
+		h, hash_bytes(reinterpret_cast<const unsigned char *>(endpoint), strlen(endpoint)));
 	return h == 0 ? 1 : h;
 }
 

@@ -5,6 +5,7 @@
 #include "archive/store_cache.hpp"
 
 #include "core/s3/error.hpp"
+#include "core/s3_store.hpp"
 
 #include <memory>
 
@@ -30,6 +31,20 @@ archive_store(const StoreSpec &spec)
 	return *cached;
 }
 
+void
+probe_store(Store &store, const std::string &who)
+{
+	auto *s3 = dynamic_cast<S3Store *>(&store);
+	if (s3 == nullptr)
+		return;
+	std::string problem = s3->probe_conditional_put(who);
+	if (!problem.empty())
+		throw IoError("the object store of pg_logship.archive_dir \"" + store.location() +
+						  "\" does not honour If-None-Match: * (" + problem +
+						  "); pg_logship archives only where a publish can never overwrite",
+					  0);
+}
+
 std::string
 s3_error_hint(const std::exception &e)
 {
@@ -40,8 +55,8 @@ s3_error_hint(const std::exception &e)
 	if (code == "NoSuchBucket")
 		return "The bucket named in pg_logship.archive_dir does not exist: create it, or fix "
 			   "the setting.";
-	if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
-		code == "AccessDenied" || code == "ExpiredToken" || code == "InvalidToken")
+	if (code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "AccessDenied" ||
+		code == "ExpiredToken" || code == "InvalidToken")
 		return "The object store refused the keys of pg_logship.s3_credentials_file (profile "
 			   "pg_logship.s3_profile), or they may not write the bucket: check them.";
 	if (err->http_status() == 0)

@@ -17,6 +17,15 @@ namespace pgls
  * open_store() throws. */
 Store &archive_store(const StoreSpec &spec);
 
+/*
+ * An object store must refuse to overwrite: before anything is written into an s3:// location
+ * (a claim, an archived file), a probe checks that a second conditional PUT of a key is refused.
+ * Does nothing for a filesystem. Throws IoError naming the location when the store does not
+ * honour If-None-Match: *, and what the store throws when it cannot be reached. who: for the
+ * probe key's name.
+ */
+void probe_store(Store &store, const std::string &who);
+
 /* What an S3 error means for the settings: a sentence naming the setting to look at (the
  * bucket in pg_logship.archive_dir, pg_logship.s3_credentials_file, pg_logship.s3_endpoint), or
  * "" when it names none. */

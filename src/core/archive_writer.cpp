@@ -137,13 +137,13 @@ put_file(Store &store, const std::string &folder, const std::string &name, PutSo
 		return compare_existing(store, folder, name, entry, content(), damaged_is_different);
 
 	PublishResult r = store.publish(folder, name,
-									[&](ObjectWriter &w)
+									[&](ObjectWriter &w) -> std::optional<ContentId>
 									{
 										EncodeResult enc = encode_to(src.path, w, src.encode);
 										src.content = enc.header.content();
 										out->bytes_written += enc.bytes_written;
 										out->bytes_original += enc.header.original_size;
-										return enc.header;
+										return enc.header.content();
 									});
 	if (r == PublishResult::Published)
 		return PutResult::Published;
@@ -224,7 +224,7 @@ archive_file(Store &store, const ArchiveRequest &req)
 ArchiveOutcome
 archive_file(const ArchiveRequest &req)
 {
-	FsStore store(req.layout.root, StoreWriter{req.layout.server, req.pid, ""});
+	FsStore store(req.layout.root, StoreWriter{req.layout.server, req.pid, req.instance});
 	return archive_file(store, req);
 }
 
@@ -243,7 +243,7 @@ pid_is_alive(long pid)
 }
 
 std::vector<std::string>
-sweep_temp_files(const std::string &dir, const std::string &server, long my_pid,
+sweep_temp_files(const std::string &dir, const std::string &my_instance, long my_pid,
 				 const std::function<bool(long)> &pid_alive, std::time_t now, long max_age_seconds)
 {
 	std::vector<std::string> removed;
@@ -255,7 +255,7 @@ sweep_temp_files(const std::string &dir, const std::string &server, long my_pid,
 		if (!t)
 			continue;
 		std::string path = dir + "/" + entry;
-		bool dead_writer = t->server == server && t->pid != my_pid && !pid_alive(t->pid);
+		bool dead_writer = temp_file_is_ours_and_dead(*t, my_instance, my_pid, pid_alive);
 		bool too_old = false;
 		struct stat st;
 		if (::lstat(path.c_str(), &st) == 0)

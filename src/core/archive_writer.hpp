@@ -79,8 +79,9 @@ class Store;
 struct ArchiveRequest
 {
 	ArchiveLayout layout;
-	std::string file;     /* bare file name, as the archiver gives it */
-	std::string src_path; /* where the server has it */
+	std::string file;                  /* bare file name, as the archiver gives it */
+	std::string src_path;              /* where the server has it */
+	std::string instance{kNoInstance}; /* the writing server's instance id, for temp names */
 	long pid = 0;
 	uint64_t sysid = 0;    /* 0 = do not check */
 	uint64_t seg_size = 0; /* 0 = do not check */
@@ -126,10 +127,13 @@ ArchiveOutcome archive_file(const ArchiveRequest &req);
 bool conflict_counts_as_archived(bool in_recovery);
 
 /*
- * Removes temp files in dir left by dead writers: those of `server` whose pid is not `my_pid` and
- * not alive, and anyone's older than max_age_seconds. Returns the names removed.
+ * Removes temp files in dir left by dead writers: those of this instance (my_instance) whose
+ * writer is not my_pid and not alive (temp_file_is_ours_and_dead), and anyone's older than
+ * max_age_seconds. A temp file of another instance is never judged by its pid: that pid may live
+ * on another host, which shares the folder (the same server name on two hosts, or the shared
+ * layout). Returns the names removed.
  */
-std::vector<std::string> sweep_temp_files(const std::string &dir, const std::string &server,
+std::vector<std::string> sweep_temp_files(const std::string &dir, const std::string &my_instance,
 										  long my_pid, const std::function<bool(long)> &pid_alive,
 										  std::time_t now, long max_age_seconds);
 

@@ -299,7 +299,11 @@ FsStore::publish(const std::string &folder, const std::string &name, const Objec
 {
 	std::string dir = path(folder);
 	std::string final_path = path(folder, name);
-	TempName temp(dir + "/" + temp_file_name(name, writer_.server, writer_.pid, next_nonce()));
+	TempName temp(
+		dir + "/" +
+		temp_file_name(name, writer_.server,
+					   writer_.instance.empty() ? std::string(kNoInstance) : writer_.instance,
+					   writer_.pid, next_nonce()));
 	{
 		Fd out = open_or_throw(temp.path(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, modes_.file,
 							   "create file");

@@ -5,6 +5,7 @@
 #include "layout.hpp"
 
 #include <cstdlib>
+#include <vector>
 
 namespace pgls
 {
@@ -99,12 +100,26 @@ quarantine_folder(const std::string &server)
 	return "quarantine/" + server;
 }
 
+bool
+valid_instance_id(std::string_view id)
+{
+	if (id.size() != kInstanceIdLen)
+		return false;
+	for (char c : id)
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	return true;
+}
+
 std::string
-temp_file_name(std::string_view file, std::string_view server, long pid, unsigned long nonce)
+temp_file_name(std::string_view file, std::string_view server, std::string_view instance, long pid,
+			   unsigned long nonce)
 {
 	std::string out(file);
 	out += kTempMarker;
 	out += server;
+	out += '.';
+	out += instance;
 	out += '.';
 	out += std::to_string(pid);
 	out += '.';
@@ -119,16 +134,24 @@ parse_temp_file_name(std::string_view name)
 	if (pos == std::string_view::npos || pos == 0)
 		return std::nullopt;
 	std::string_view rest = name.substr(pos + kTempMarker.size());
-	/* rest = <server>.<pid>.<nonce> */
-	auto last = rest.rfind('.');
-	if (last == std::string_view::npos || last == 0)
+	/* rest = <server>.<instance>.<pid>.<nonce>, or <server>.<pid>.<nonce> (earlier form) */
+	std::vector<std::string_view> parts;
+	for (;;)
+	{
+		auto dot = rest.find('.');
+		parts.push_back(rest.substr(0, dot));
+		if (dot == std::string_view::npos)
+			break;
+		rest = rest.substr(dot + 1);
+	}
+	if (parts.size() != 3 && parts.size() != 4)
 		return std::nullopt;
-	auto mid = rest.rfind('.', last - 1);
-	if (mid == std::string_view::npos || mid == 0)
+	std::string_view server = parts[0];
+	std::string_view instance = parts.size() == 4 ? parts[1] : std::string_view();
+	std::string_view pid = parts[parts.size() - 2];
+	if (!valid_server_name(server) || pid.empty() || pid.size() > 10 || parts.back().empty())
 		return std::nullopt;
-	std::string_view server = rest.substr(0, mid);
-	std::string_view pid = rest.substr(mid + 1, last - mid - 1);
-	if (!valid_server_name(server) || pid.empty() || pid.size() > 10)
+	if (parts.size() == 4 && !valid_instance_id(instance))
 		return std::nullopt;
 	for (char c : pid)
 		if (c < '0' || c > '9')
@@ -136,8 +159,18 @@ parse_temp_file_name(std::string_view name)
 	TempFileName out;
 	out.file = std::string(name.substr(0, pos));
 	out.server = std::string(server);
+	out.instance = std::string(instance);
 	out.pid = std::strtol(std::string(pid).c_str(), nullptr, 10);
 	return out;
+}
+
+bool
+temp_file_is_ours_and_dead(const TempFileName &t, std::string_view my_instance, long my_pid,
+						   const std::function<bool(long)> &pid_alive)
+{
+	if (t.instance.empty() || t.instance != my_instance || my_instance == kNoInstance)
+		return false;
+	return t.pid != my_pid && !pid_alive(t.pid);
 }
 
 } // namespace pgls

@@ -142,11 +142,13 @@ PublishResult
 S3Store::publish(const std::string &folder, const std::string &name, const ObjectFill &fill)
 {
 	StringObjectWriter writer;
-	FormatHeader h = fill(writer);
-	std::map<std::string, std::string> meta = {
-		{kMetaOriginalSize, std::to_string(h.original_size)},
-		{kMetaChecksum, h.checksum.hex()},
-	};
+	std::optional<ContentId> content = fill(writer);
+	std::map<std::string, std::string> meta;
+	if (content)
+	{
+		meta[kMetaOriginalSize] = std::to_string(content->size);
+		meta[kMetaChecksum] = content->checksum.hex();
+	}
 	s3::PutOutcome r = client_.put_if_absent(client_.key(rel(folder, name)), writer.data().data(),
 											 writer.data().size(), meta);
 	return r == s3::PutOutcome::Created ? PublishResult::Published : PublishResult::Exists;

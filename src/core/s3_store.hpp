@@ -36,18 +36,32 @@ class S3Store : public Store
 public:
 	S3Store(s3::Config config, const std::string &location);
 
-	const std::string &location() const override { return location_; }
+	const std::string &
+	location() const override
+	{
+		return location_;
+	}
 	std::string where(const std::string &folder, const std::string &name = "") const override;
-	bool local() const override { return false; }
+	bool
+	local() const override
+	{
+		return false;
+	}
 
 	std::optional<StoreEntry> stat(const std::string &folder, const std::string &name) override;
 	bool folder_exists(const std::string &folder) override;
 	std::vector<StoreEntry> list(const std::string &folder) override;
 	std::unique_ptr<ObjectReader> open(const std::string &folder, const std::string &name) override;
-	void make_folder(const std::string &) override {}
+	void
+	make_folder(const std::string &) override
+	{
+	}
 	PublishResult publish(const std::string &folder, const std::string &name,
 						  const ObjectFill &fill) override;
-	void make_durable(const std::string &, const std::string &) override {}
+	void
+	make_durable(const std::string &, const std::string &) override
+	{
+	}
 	void remove(const std::string &folder, const std::vector<std::string> &names) override;
 
 	/*
@@ -57,7 +71,11 @@ public:
 	 */
 	std::string probe_conditional_put(const std::string &who);
 
-	s3::Client &client() { return client_; }
+	s3::Client &
+	client()
+	{
+		return client_;
+	}
 
 private:
 	std::string rel(const std::string &folder, const std::string &name = "") const;

@@ -72,9 +72,10 @@ enum class PublishResult
 	Exists,    /* folder/name already existed (nothing was changed) */
 };
 
-/* What a publish writes: fill() writes the object and returns its archive header (whose
- * original size and checksum a store may keep as metadata). */
-using ObjectFill = std::function<FormatHeader(ObjectWriter &)>;
+/* What a publish writes: fill() writes the object and returns the original content it stands for
+ * (an archive file's size and checksum), which a store may keep as metadata; nullopt for an object
+ * that is not an archive file (a claim). */
+using ObjectFill = std::function<std::optional<ContentId>(ObjectWriter &)>;
 
 /* Who writes: a filesystem store names its temp files after it, so that its sweep can tell its
  * own from another writer's. */

@@ -3,6 +3,7 @@
  */
 #include "retention/cleanup_run.hpp"
 
+#include "archive/server_identity.hpp"
 #include "pg/guard.hpp"
 #include "retention/archive_check.hpp"
 #include "retention/holds.hpp"
@@ -278,6 +279,10 @@ run_archive_cleanup(CleanupRun *run, bool by_worker)
 	run->dry_run = dry_run;
 	Gathered *g = static_cast<Gathered *>(palloc(sizeof(Gathered)));
 	gather(g);
+	/* Under a name another server holds, this server's folder may be that server's. */
+	char identity[1024];
+	if (g->refusal[0] == '\0' && identity_problem(identity, sizeof identity))
+		strlcpy(g->refusal, identity, sizeof g->refusal);
 	if (g->refusal[0] != '\0')
 	{
 		run->status = CleanupRunStatus::Refused;

@@ -3,6 +3,7 @@
  */
 #include "retention/slot_state.hpp"
 
+#include "archive/server_identity.hpp"
 #include "settings.hpp"
 
 extern "C"
@@ -131,8 +132,11 @@ slot_wal_status(const SlotRow &slot, const ServerPos &pos, XLogRecPtr slots_min)
 void
 read_archive_target(ArchiveTarget *t, TimeLineID tli)
 {
+	char identity[1024];
 	memset(t, 0, sizeof *t);
-	t->configured = pgls_archive_dir != nullptr && pgls_archive_dir[0] != '\0';
+	/* Under a name another server holds, "this server's folder" may hold that server's files. */
+	t->configured = pgls_archive_dir != nullptr && pgls_archive_dir[0] != '\0' &&
+					!identity_problem(identity, sizeof identity);
 	if (t->configured)
 		strlcpy(t->root, pgls_archive_dir, sizeof t->root);
 	t->layout = pgls_archive_layout;

@@ -8,6 +8,7 @@
 
 #include "archive/archive_dir.hpp"
 #include "archive/pool.hpp"
+#include "archive/server_identity.hpp"
 #include "archive/ready_files.hpp"
 #include "core/archive_format.hpp"
 #include "core/layout.hpp"
@@ -207,6 +208,21 @@ pgls_archive_dir_problem_impl(FunctionCallInfo fcinfo)
 {
 	char problem[MAXPGPATH + 128];
 	if (!pgls::archive_dir_problem(problem, sizeof problem))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(problem));
+}
+
+/*
+ * pg_logship.server_name_problem(): NULL, or why the archiver refuses to archive under this
+ * server's name (another server claimed it in the archive).
+ */
+PGLS_FUNCTION(pgls_server_name_problem)
+
+static Datum
+pgls_server_name_problem_impl(FunctionCallInfo fcinfo)
+{
+	char problem[1024];
+	if (!pgls::identity_problem(problem, sizeof problem))
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(problem));
 }

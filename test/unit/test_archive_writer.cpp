@@ -511,11 +511,13 @@ class SweepTest : public ::testing::Test
 {
 protected:
 	TempDir dir;
+	const std::string a = "00000000000000aa"; /* this instance */
+	const std::string b = "00000000000000bb"; /* another instance, maybe on another host */
 
 	std::string
-	temp(const std::string &server, long pid)
+	temp(const std::string &server, const std::string &instance, long pid)
 	{
-		std::string name = temp_file_name("000000010000000000000001", server, pid, 42);
+		std::string name = temp_file_name("000000010000000000000001", server, instance, pid, 42);
 		write_file(dir / name, "partial copy");
 		return name;
 	}
@@ -532,7 +534,7 @@ protected:
 	}
 };
 
-TEST_F(SweepTest, RemovesDeadWritersTempsOnly)
+TEST_F(SweepTest, RemovesDeadWritersTempsOfThisInstanceOnly)
 {
 	long me = static_cast<long>(::getpid());
 	long live = static_cast<long>(::getppid());
@@ -542,40 +544,53 @@ TEST_F(SweepTest, RemovesDeadWritersTempsOnly)
 	ASSERT_TRUE(pid_is_alive(me));
 	EXPECT_FALSE(pid_is_alive(0));
 
-	std::string mine = temp("a", me);
-	std::string lives = temp("a", live);
-	std::string died = temp("a", dead);
-	std::string other_server = temp("b", dead); /* its pid means nothing on this host */
+	std::string mine = temp("s", a, me);
+	std::string lives = temp("s", a, live);
+	std::string died = temp("s", a, dead);
+	std::string died_other_name = temp("t", a, dead); /* this instance under an earlier name */
+	/* The same server name on another host (Debian's "15/main" everywhere): its pid means
+	 * nothing here, and it may be writing right now. */
+	std::string same_name_other_host = temp("s", b, dead);
+	std::string other_server = temp("u", b, dead);
+	std::string earlier_form = "000000010000000000000001.pgls-tmp.s." + std::to_string(dead) + ".9";
+	write_file(dir / earlier_form, "partial copy");
 	write_file(dir / "000000010000000000000001", "archived");
 
 	std::vector<std::string> removed =
-		sweep_temp_files(dir.path(), "a", me, pid_is_alive, std::time(nullptr), 3600);
-	EXPECT_EQ(removed, std::vector<std::string>{died});
-	std::vector<std::string> expect{"000000010000000000000001", lives, mine, other_server};
+		sweep_temp_files(dir.path(), a, me, pid_is_alive, std::time(nullptr), 3600);
+	std::vector<std::string> expect_removed{died, died_other_name};
+	std::sort(expect_removed.begin(), expect_removed.end());
+	std::sort(removed.begin(), removed.end());
+	EXPECT_EQ(removed, expect_removed);
+	std::vector<std::string> expect{"000000010000000000000001", lives,        mine,
+									same_name_other_host,       other_server, earlier_form};
 	std::sort(expect.begin(), expect.end());
 	EXPECT_EQ(dir_names(dir.path()), expect);
 }
 
 TEST_F(SweepTest, RemovesOldTempsOfAnyone)
 {
-	std::string old = temp("b", 12345);
-	std::string young = temp("b", 12346);
+	std::string old = temp("s", b, 12345);
+	std::string young = temp("s", b, 12346);
+	std::string old_earlier_form = "000000010000000000000002.pgls-tmp.s.12347.9";
+	write_file(dir / old_earlier_form, "partial copy");
 	struct timeval times[2];
 	times[0].tv_sec = times[1].tv_sec = std::time(nullptr) - 7200;
 	times[0].tv_usec = times[1].tv_usec = 0;
 	ASSERT_EQ(::utimes((dir / old).c_str(), times), 0);
+	ASSERT_EQ(::utimes((dir / old_earlier_form).c_str(), times), 0);
 
 	auto always_alive = [](long) { return true; };
 	std::vector<std::string> removed =
-		sweep_temp_files(dir.path(), "a", 1, always_alive, std::time(nullptr), 3600);
-	EXPECT_EQ(removed, std::vector<std::string>{old});
+		sweep_temp_files(dir.path(), a, 1, always_alive, std::time(nullptr), 3600);
+	std::sort(removed.begin(), removed.end());
+	EXPECT_EQ(removed, (std::vector<std::string>{old, old_earlier_form}));
 	EXPECT_EQ(dir_names(dir.path()), std::vector<std::string>{young});
 }
 
 TEST_F(SweepTest, MissingFolderIsNothingToDo)
 {
-	EXPECT_TRUE(
-		sweep_temp_files(dir / "nope", "a", 1, pid_is_alive, std::time(nullptr), 60).empty());
+	EXPECT_TRUE(sweep_temp_files(dir / "nope", a, 1, pid_is_alive, std::time(nullptr), 60).empty());
 }
 
 } // namespace

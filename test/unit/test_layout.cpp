@@ -63,20 +63,61 @@ TEST(Layout, SanitizesServerNames)
 
 TEST(Layout, TempNameRoundTrip)
 {
-	std::string t = temp_file_name("000000010000000000000001", "node-1", 12345, 987654321);
-	EXPECT_EQ(t, "000000010000000000000001.pgls-tmp.node-1.12345.987654321");
+	std::string t =
+		temp_file_name("000000010000000000000001", "node-1", "0123456789abcdef", 12345, 987654321);
+	EXPECT_EQ(t, "000000010000000000000001.pgls-tmp.node-1.0123456789abcdef.12345.987654321");
 	EXPECT_FALSE(parse_wal_file_name(t).valid());
 	auto parsed = parse_temp_file_name(t);
 	ASSERT_TRUE(parsed.has_value());
 	EXPECT_EQ(parsed->file, "000000010000000000000001");
 	EXPECT_EQ(parsed->server, "node-1");
+	EXPECT_EQ(parsed->instance, "0123456789abcdef");
 	EXPECT_EQ(parsed->pid, 12345);
 
-	auto h = parse_temp_file_name(temp_file_name("00000002.history", "s", 1, 0));
+	auto h = parse_temp_file_name(temp_file_name("00000002.history", "s", kNoInstance, 1, 0));
 	ASSERT_TRUE(h.has_value());
 	EXPECT_EQ(h->file, "00000002.history");
 	EXPECT_EQ(h->server, "s");
+	EXPECT_EQ(h->instance, kNoInstance);
 	EXPECT_EQ(h->pid, 1);
+}
+
+TEST(Layout, ParsesTempNamesWithoutInstance)
+{
+	/* The form before instance ids: still a temp file (verify, cleanup), nobody's own. */
+	auto t = parse_temp_file_name("000000010000000000000001.pgls-tmp.node-1.12345.987654321");
+	ASSERT_TRUE(t.has_value());
+	EXPECT_EQ(t->server, "node-1");
+	EXPECT_EQ(t->instance, "");
+	EXPECT_EQ(t->pid, 12345);
+	auto dead = [](long) { return false; };
+	EXPECT_FALSE(temp_file_is_ours_and_dead(*t, "", 1, dead));
+	EXPECT_FALSE(temp_file_is_ours_and_dead(*t, "0123456789abcdef", 1, dead));
+}
+
+TEST(Layout, OursAndDead)
+{
+	const std::string mine = "00000000000000aa";
+	const std::string other = "00000000000000bb";
+	auto parse = [](const std::string &instance, long pid)
+	{ return *parse_temp_file_name(temp_file_name("00000001.history", "s", instance, pid, 7)); };
+	auto dead = [](long) { return false; };
+	auto alive = [](long) { return true; };
+	EXPECT_TRUE(temp_file_is_ours_and_dead(parse(mine, 10), mine, 99, dead));
+	EXPECT_FALSE(temp_file_is_ours_and_dead(parse(mine, 10), mine, 99, alive)) << "still writing";
+	EXPECT_FALSE(temp_file_is_ours_and_dead(parse(mine, 99), mine, 99, dead)) << "my own pid";
+	/* Another instance's pid may be another host's: it is never looked up. */
+	bool looked_up = false;
+	auto spy = [&looked_up](long)
+	{
+		looked_up = true;
+		return false;
+	};
+	EXPECT_FALSE(temp_file_is_ours_and_dead(parse(other, 10), mine, 99, spy));
+	EXPECT_FALSE(looked_up);
+	/* A writer without an instance id owns nothing. */
+	EXPECT_FALSE(temp_file_is_ours_and_dead(parse(std::string(kNoInstance), 10),
+											std::string(kNoInstance), 99, dead));
 }
 
 TEST(Layout, RejectsNonTempNames)
@@ -84,8 +125,12 @@ TEST(Layout, RejectsNonTempNames)
 	for (const char *name :
 		 {"000000010000000000000001", "000000010000000000000001.pgls-tmp.", ".pgls-tmp.node.1.2",
 		  "x.pgls-tmp.node.12a.5", "x.pgls-tmp.node.1", "x.pgls-tmp.no/de.1.2", "x.pgls-tmp..1.2",
-		  "x.pgls-tmp.node..2", "x.pgls-tmp.node.12345678901.2", "x.tmp"})
+		  "x.pgls-tmp.node..2", "x.pgls-tmp.node.12345678901.2", "x.tmp", "x.pgls-tmp.node.1.",
+		  "x.pgls-tmp.node.0123456789ABCDEF.1.2", "x.pgls-tmp.node.0123456789abcde.1.2",
+		  "x.pgls-tmp.node.0123456789abcdef..2", "x.pgls-tmp.node.0123456789abcdef.1.2.3"})
 		EXPECT_FALSE(parse_temp_file_name(name).has_value()) << name;
+	EXPECT_FALSE(valid_instance_id("0123456789abcdeg"));
+	EXPECT_TRUE(valid_instance_id("0123456789abcdef"));
 }
 
 } // namespace

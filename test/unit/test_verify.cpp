@@ -150,7 +150,7 @@ TEST_F(VerifyTest, PartialCoversItsSegment)
 TEST_F(VerifyTest, YoungTempIsAWriteInProgress)
 {
 	segments(1, 1, 2);
-	std::string temp = temp_file_name("000000010000000000000003", "node1", 4242, 7);
+	std::string temp = temp_file_name("000000010000000000000003", "node1", kNoInstance, 4242, 7);
 	write_file(wal + "/" + temp, "half");
 	VerifyReport r = verify_archive(wal);
 	EXPECT_TRUE(r.ok()) << dump(r);
@@ -160,7 +160,7 @@ TEST_F(VerifyTest, YoungTempIsAWriteInProgress)
 TEST_F(VerifyTest, FindsStrayTemp)
 {
 	segments(1, 1, 2);
-	std::string temp = temp_file_name("000000010000000000000003", "node1", 4242, 7);
+	std::string temp = temp_file_name("000000010000000000000003", "node1", kNoInstance, 4242, 7);
 	write_file(wal + "/" + temp, "half");
 	set_age(wal + "/" + temp, kTempInProgressSeconds + 60);
 	VerifyReport r = verify_archive(wal);
