@@ -26,6 +26,10 @@ packages=(
 	libboost-dev libgtest-dev liblz4-dev libzstd-dev libxxhash-dev
 	# TAP tests: prove (perl), IPC::Run
 	perl libipc-run-perl
+	# pg_logship status: JSON in the CLI (header-only); its TAP tests run it under script(1)
+	# (bsdutils) for a terminal, and start postgres_exporter themselves on a loopback port (the
+	# package's own service is not used)
+	nlohmann-json3-dev bsdutils prometheus-postgres-exporter
 	# useradd (passwd), runuser (util-linux) for scripts/as-pg-user.sh; mktemp (coreutils)
 	passwd util-linux coreutils
 )
