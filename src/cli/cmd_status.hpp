@@ -3,7 +3,7 @@
  *
  * cmd_status.cpp runs the command (options, connection, --watch); cmd_status_render.cpp draws
  * the screen from the document pg_logship.status() returns; cmd_status_format.cpp formats
- * numbers, bars and sparklines, in plain ASCII or with colours and Unicode blocks.
+ * numbers, bars, sparklines and tables, in plain ASCII or with colours and Unicode blocks.
  *
  * The document is read by key, and every key may be missing or null: a server with an older or
  * newer extension shows what it has, and columns a view gains are ignored here (and passed
@@ -73,6 +73,33 @@ std::string sparkline(const Style &style, const std::vector<std::optional<double
 
 /* How many sparkline points fit a line of the screen. */
 int sparkline_points(const Style &style);
+
+/* A cell of a Table. */
+struct Cell
+{
+	std::string text; /* measured for the column's width */
+	Tone tone = Tone::None;
+	bool right = false;
+	std::string shown; /* if set, printed instead of text: as wide on screen, with styling */
+};
+
+/* Rows of cells, padded to their column's width, two spaces apart, indented. */
+class Table
+{
+public:
+	void
+	add(std::vector<Cell> row)
+	{
+		rows_.push_back(std::move(row));
+	}
+	/* Column names, space-separated: '>' right-aligns a column, '_' is a space. */
+	void header(const std::string &names);
+	/* Lines of the table; extra[i] (if any) is printed after row i, as is. */
+	std::string draw(const Style &style, const std::vector<std::string> &extra = {}) const;
+
+private:
+	std::vector<std::vector<Cell>> rows_;
+};
 
 /* The screen for a document of pg_logship.status(); since is --since as given. */
 std::string render(const Json &doc, const Style &style, const std::string &since);

@@ -1,5 +1,5 @@
 /*
- * cmd_status_format.cpp -- numbers, times, bars and sparklines for "pg_logship status".
+ * cmd_status_format.cpp -- numbers, times, bars, sparklines and tables for "pg_logship status".
  */
 #include "cmd_status.hpp"
 
@@ -209,8 +209,6 @@ bar(const Style &style, double fraction, int width)
 			   (over ? paint(style, Tone::Bad, "▶") : "▏");
 	}
 	int full = static_cast<int>(std::lround(cells));
-	if (fraction > 0 && full == 0)
-		full = 1; /* any lag at all shows */
 	filled.assign(full, '#');
 	empty.assign(width - full, '.');
 	return "[" + paint(style, tone, filled) + empty + (over ? ">" : "]");
@@ -231,8 +229,6 @@ sparkline(const Style &style, const std::vector<std::optional<double>> &points, 
 		}
 		double f = scale_max > 0 ? *p / scale_max : 0;
 		int level = static_cast<int>(std::clamp(f, 0.0, 1.0) * 7 + 0.5);
-		if (*p > 0 && level == 0)
-			level = 1; /* any lag at all shows */
 		out += style.unicode ? blocks[level] : std::string(1, ascii[level]);
 	}
 	return out;
@@ -243,6 +239,54 @@ sparkline_points(const Style &style)
 {
 	/* "  NAME...    history [" ... "] max 12 min 30 s" around it. */
 	return std::clamp(style.columns - 40, 20, 240);
+}
+
+void
+Table::header(const std::string &names)
+{
+	std::vector<Cell> row;
+	for (size_t at = 0, end; at < names.size(); at = end + 1)
+	{
+		end = std::min(names.find(' ', at), names.size());
+		std::string name = names.substr(at, end - at);
+		bool right = name[0] == '>';
+		name.erase(0, right ? 1 : 0);
+		std::replace(name.begin(), name.end(), '_', ' ');
+		row.push_back({name, Tone::None, right, ""});
+	}
+	add(std::move(row));
+}
+
+std::string
+Table::draw(const Style &style, const std::vector<std::string> &extra) const
+{
+	std::vector<size_t> width;
+	for (const auto &row : rows_)
+		for (size_t c = 0; c < row.size(); c++)
+		{
+			width.resize(std::max(width.size(), row.size()));
+			width[c] = std::max(width[c], row[c].text.size());
+		}
+	std::string out;
+	for (size_t r = 0; r < rows_.size(); r++)
+	{
+		std::string line = "  ";
+		for (size_t c = 0; c < rows_[r].size(); c++)
+		{
+			const Cell &cell = rows_[r][c];
+			std::string pad(width[c] - cell.text.size(), ' ');
+			bool last = c + 1 == rows_[r].size();
+			std::string shown =
+				cell.shown.empty() ? paint(style, cell.tone, cell.text) : cell.shown;
+			line += cell.right ? pad + shown : shown + (last ? "" : pad);
+			if (!last)
+				line += "  ";
+		}
+		out += line + "\n";
+		if (r < extra.size() && !extra[r].empty())
+			out += extra[r];
+	}
+	return out;
 }
 
 } // namespace pgls::cli::status

@@ -19,61 +19,6 @@ namespace
 
 constexpr int kBarWidth = 10;
 
-struct Cell
-{
-	std::string text; /* measured for the column's width */
-	Tone tone = Tone::None;
-	bool right = false;
-	std::string shown; /* if set, printed instead of text: as wide on screen, with styling */
-};
-
-/* Rows of cells, padded to their column's width, two spaces apart, indented. */
-class Table
-{
-public:
-	void
-	add(std::vector<Cell> row)
-	{
-		rows_.push_back(std::move(row));
-	}
-
-	/* Lines of the table; extra[i] (if any) is printed after row i, as is. */
-	std::string
-	draw(const Style &style, const std::vector<std::string> &extra = {}) const
-	{
-		std::vector<size_t> width;
-		for (const auto &row : rows_)
-			for (size_t c = 0; c < row.size(); c++)
-			{
-				width.resize(std::max(width.size(), row.size()));
-				width[c] = std::max(width[c], row[c].text.size());
-			}
-		std::string out;
-		for (size_t r = 0; r < rows_.size(); r++)
-		{
-			std::string line = "  ";
-			for (size_t c = 0; c < rows_[r].size(); c++)
-			{
-				const Cell &cell = rows_[r][c];
-				std::string pad(width[c] - cell.text.size(), ' ');
-				bool last = c + 1 == rows_[r].size();
-				std::string shown =
-					cell.shown.empty() ? paint(style, cell.tone, cell.text) : cell.shown;
-				line += cell.right ? pad + shown : shown + (last ? "" : pad);
-				if (!last)
-					line += "  ";
-			}
-			out += line + "\n";
-			if (r < extra.size() && !extra[r].empty())
-				out += extra[r];
-		}
-		return out;
-	}
-
-private:
-	std::vector<std::vector<Cell>> rows_;
-};
-
 std::string
 bytes_text(const Json &v)
 {
@@ -213,7 +158,8 @@ archive_section(const Json &doc, const Style &style)
 	out += "\n";
 
 	auto ready = number(field(a, "ready_count"));
-	std::string backlog = "  backlog " + text(field(a, "ready_count"), "?") + " files (" +
+	std::string backlog = "  backlog " + text(field(a, "ready_count"), "?") +
+						  (ready && *ready == 1 ? " file (" : " files (") +
 						  bytes_text(field(a, "ready_bytes")) + ")";
 	if (ready && *ready > 0)
 		backlog += ", oldest " + text(field(a, "oldest_ready_file")) + " waiting " +
@@ -251,14 +197,7 @@ standbys_section(const Json &doc, const Style &style, const std::string &since)
 								seconds_text(field(settings, "lag_warning_seconds")) +
 								", history of the last " + since);
 	Table table;
-	table.add({{"NAME"},
-			   {"STATE"},
-			   {"SYNC"},
-			   {"LAG", Tone::None, true},
-			   {"SECONDS", Tone::None, true},
-			   {"BAR"},
-			   {"BOTTLENECK"},
-			   {"CATCH-UP"}});
+	table.header("NAME STATE SYNC >LAG >SECONDS BAR BOTTLENECK CATCH-UP");
 	std::vector<std::string> extra{""};
 	for (const Json &r : rep)
 	{
@@ -327,12 +266,7 @@ slots_section(const Json &doc, const Style &style)
 	if (!slots.is_array() || slots.empty())
 		return title(style, "Slots", "none");
 	Table table;
-	table.add({{"NAME"},
-			   {"TYPE"},
-			   {"ACTIVE"},
-			   {"RETAINED", Tone::None, true},
-			   {"WAL STATUS"},
-			   {"TO LIMIT"}});
+	table.header("NAME TYPE ACTIVE >RETAINED WAL_STATUS TO_LIMIT");
 	for (const Json &s : slots)
 	{
 		std::string wal = text(field(s, "wal_status"));
