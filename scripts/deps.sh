@@ -27,9 +27,9 @@ packages=(
 	# TAP tests: prove (perl), IPC::Run
 	perl libipc-run-perl
 	# pg_logship status: JSON in the CLI (header-only); its TAP tests run it under script(1)
-	# (bsdutils) for a terminal, and start postgres_exporter themselves on a loopback port (the
-	# package's own service is not used)
-	nlohmann-json3-dev bsdutils prometheus-postgres-exporter
+	# (bsdutils) and on a pty (IO::Pty) for a terminal, and start postgres_exporter themselves
+	# on loopback ports (the package's own service is not used)
+	nlohmann-json3-dev bsdutils libio-pty-perl prometheus-postgres-exporter
 	# useradd (passwd), runuser (util-linux) for scripts/as-pg-user.sh; mktemp (coreutils)
 	passwd util-linux coreutils
 )

@@ -8,7 +8,8 @@
 #     standby 1, a missing archive directory 2, nothing listening 3, no extension 3
 #   the sparkline has one point per sample of the history in --since (history frozen by a long
 #     sample_interval, the count read from lag_history_since)
-#   colour and Unicode under a terminal (script(1)), NO_COLOR, none when piped; --watch redraws
+#   colour and Unicode under a terminal (script(1)), NO_COLOR, none when piped; --watch redraws,
+#     in place on a terminal (a pty)
 use strict;
 use warnings;
 
@@ -283,6 +284,23 @@ for my $json (0, 1)
 		is(scalar(grep { eval { decode_json($_)->{status} eq 'ok' } } @lines), scalar(@lines),
 			'--json --watch: one document a line');
 	}
+}
+
+# On a terminal, --watch redraws in place: home, each line cleared to its end.
+{
+	local $ENV{TERM} = 'xterm';
+	local $ENV{LANG} = 'C.UTF-8';
+	my ($pin, $pout) = ('', '');
+	my $h = IPC::Run::start([ $bin, 'status', '-d', conninfo($primary), '--watch', '0.2' ],
+		'<pty<', \$pin, '>pty>', \$pout, IPC::Run::timeout(120));
+	$h->pump until (() = $pout =~ /\e\[H/g) >= 2;
+	$h->signal('INT');
+	$h->finish;
+	is($h->result(0), 0, 'terminal --watch: exits 0 on interrupt');
+	like($pout, qr/\A\e\[H\e\[2J\e\[2mEvery 0\.2s: pg_logship status/,
+		'terminal --watch: clears the screen once, then a watch(1)-like title');
+	like($pout, qr/\e\[H(?:(?!\e\[2J).)*Server:/s, 'terminal --watch: later frames start at home');
+	like($pout, qr/\e\[K\r?\n/, 'terminal --watch: lines cleared to their end');
 }
 
 # ---- critical and unknown exit codes, as check's ------------------------------------------------

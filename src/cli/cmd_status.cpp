@@ -220,8 +220,7 @@ watch(Source &src, const Options &o, const status::Style &style)
 	bool tty = ::isatty(STDOUT_FILENO) == 1 && !o.json;
 	int code = kUnknown;
 	char every[64];
-	std::snprintf(every, sizeof every, "Every %gs: pg_logship status (Ctrl-C to stop)\n\n",
-				  o.watch);
+	std::snprintf(every, sizeof every, "Every %gs: pg_logship status (Ctrl-C to stop)", o.watch);
 	for (bool first = true; !g_stop; first = false)
 	{
 		std::string body = frame(src, o, style, &code);
@@ -229,7 +228,7 @@ watch(Source &src, const Options &o, const status::Style &style)
 		{
 			/* In place, as watch(1) does: home, each line cleared to its end, the rest cleared. */
 			std::string out = first ? "\033[H\033[2J" : "\033[H";
-			std::string all = status::paint(style, status::Tone::Dim, every) + body;
+			std::string all = status::paint(style, status::Tone::Dim, every) + "\n\n" + body;
 			for (size_t at = 0, nl; at < all.size(); at = nl + 1)
 			{
 				nl = all.find('\n', at);
