@@ -12,7 +12,9 @@ MODULE_big = pg_logship
 # The install script is assembled from sql/parts/*.sql (one file per feature, in name order);
 # upgrade scripts (pg_logship--A--B.sql) are kept as written.
 DATA_built = sql/pg_logship--1.0.sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/pg_logship--*--*.sql))
+# The postgres_exporter queries file goes beside them: $(pg_config --sharedir)/extension/.
+DATA = $(filter-out $(DATA_built),$(wildcard sql/pg_logship--*--*.sql)) \
+	monitoring/pg_logship_postgres_exporter.yml
 PGFILEDESC = "pg_logship - WAL archiving, restore, retention and lag views"
 
 PG_CONFIG ?= pg_config
@@ -80,8 +82,8 @@ sql/pg_logship--1.0.sql: $(sort $(wildcard sql/parts/*.sql))
 -include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(S3_GATEWAY_OBJS:.o=.d)
 
 # The CLI is restore_command: it runs once per WAL segment, so its start-up is on recovery's
-# critical path. libpq is loaded at run time by "check" only (src/cli/libpq.hpp), and libstdc++
-# is linked in statically (about 0.6 ms less dynamic linking a run).
+# critical path. libpq is loaded at run time by "check" and "status" only (src/cli/libpq.hpp), and
+# libstdc++ is linked in statically (about 0.6 ms less dynamic linking a run).
 src/cli/libpq.o: override CPPFLAGS += -DPGLS_LIBPQ_PATH='"$(PG_LIBDIR)/libpq.so.5"'
 $(CLI): $(CLI_OBJS) $(CORE_OBJS)
 	@mkdir -p bin

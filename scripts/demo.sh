@@ -6,8 +6,9 @@
 # ONE shared archive, and restore_command = the pg_logship CLI. Then:
 #   pgbench load -> archive status on every node -> the primary crashes (immediate stop) ->
 #   standby1 is promoted, standby2 follows it -> more load -> archive status again ->
-#   `pg_logship verify` on the archive -> a summary. Servers are stopped and the temp dir is
-#   removed on the way out, also on failure (trap).
+#   `pg_logship verify` on the archive -> a summary -> `pg_logship status` of the new primary
+#   (plain: its output goes to a file). Servers are stopped and the temp dir is removed on the way
+#   out, also on failure (trap).
 #
 # Must run as a non-root user (as root: bash scripts/as-pg-user.sh scripts/demo.sh).
 # Exit status: 0 when the archive verifies and no server reported a conflict, else non-zero.
@@ -397,6 +398,13 @@ elif [ "$conflicts" -ne 0 ]; then
 else
 	say "RESULT: archive ok"
 fi
+
+step "The replication picture of the new primary: pg_logship status"
+status_rc=0
+"$pgls" status -d "host=127.0.0.1 port=${port[standby1]} dbname=postgres" \
+	>"$work/status.out" 2>&1 || status_rc=$?
+indent <"$work/status.out"
+say "(pg_logship status exit code $status_rc: 0 ok, 1 warning, 2 critical, as pg_logship check)"
 
 step "Stopping the servers and removing $work"
 exit "$status"

@@ -31,6 +31,10 @@ packages=(
 	# the throwaway S3 gateway of the tests (scripts/rgw.sh): Ceph's mon, OSD and RADOS Gateway;
 	# curl to create its bucket, openssl for its self-signed certificate
 	ceph-mon ceph-osd radosgw ceph-common curl openssl
+	# pg_logship status: JSON in the CLI (header-only); its TAP tests run it under script(1)
+	# (bsdutils) and on a pty (IO::Pty) for a terminal, and start postgres_exporter themselves
+	# on loopback ports (the package's own service is not used)
+	nlohmann-json3-dev bsdutils libio-pty-perl prometheus-postgres-exporter
 	# useradd (passwd), runuser (util-linux) for scripts/as-pg-user.sh; mktemp (coreutils)
 	passwd util-linux coreutils
 )

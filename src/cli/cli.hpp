@@ -106,5 +106,6 @@ int cmd_restore(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 } // namespace pgls::cli

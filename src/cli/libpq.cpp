@@ -51,6 +51,7 @@ load()
 	bind(h, "PQerrorMessage", &pq.error_message);
 	bind(h, "PQfinish", &pq.finish);
 	bind(h, "PQexec", &pq.exec);
+	bind(h, "PQexecParams", &pq.exec_params);
 	bind(h, "PQclear", &pq.clear);
 	bind(h, "PQresultStatus", &pq.result_status);
 	bind(h, "PQresultErrorField", &pq.result_error_field);

@@ -1,11 +1,11 @@
 /*
- * libpq.hpp -- libpq, loaded by the one command that needs it ("check").
+ * libpq.hpp -- libpq, loaded by the commands that need it ("check", "status").
  *
  * restore_command runs this tool once per WAL segment. Linked against libpq, every run would
  * load libpq and what it depends on (TLS, Kerberos, LDAP): about 3 ms a run on the benchmark
- * machine, on recovery's critical path. So the tool is not linked against it; "check" loads it
- * with dlopen(3), from PostgreSQL's libdir first (PGLS_LIBPQ_PATH, set by the Makefile), then
- * from the loader's search path.
+ * machine, on recovery's critical path. So the tool is not linked against it; "check" and
+ * "status" load it with dlopen(3), from PostgreSQL's libdir first (PGLS_LIBPQ_PATH, set by the
+ * Makefile), then from the loader's search path.
  */
 #pragma once
 
@@ -22,6 +22,7 @@ struct LibPq
 	decltype(&PQerrorMessage) error_message;
 	decltype(&PQfinish) finish;
 	decltype(&PQexec) exec;
+	decltype(&PQexecParams) exec_params;
 	decltype(&PQclear) clear;
 	decltype(&PQresultStatus) result_status;
 	decltype(&PQresultErrorField) result_error_field;

@@ -32,6 +32,8 @@ const Command kCommands[] = {
 	 kExitError},
 	{"verify", cmd_verify, "check an archive for gaps, damaged and foreign files", kExitUsage},
 	{"check", cmd_check, "report pg_logship.health() of a server, Nagios-style (exit 0/1/2/3)", 3},
+	{"status", cmd_status, "show a server's archiving, standbys, slots and health (exit as check)",
+	 3},
 };
 
 void
