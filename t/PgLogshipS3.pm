@@ -14,6 +14,18 @@
 #   $gw->stop               SIGKILL everything (also at exit, and by a watchdog if the test
 #                           process dies, even by SIGKILL)
 #
+# For pg_logship archiving into the gateway (path-style http, the gateway's credentials file):
+#   $gw->location($prefix)          s3://BUCKET/PREFIX
+#   $gw->archive_conf($prefix, %o)  postgresql.conf lines (PgLogshipTest::archive_conf's options)
+#   $gw->settings_conf              just the pg_logship.s3_* lines
+#   $gw->cli_args                   --s3-endpoint ... for the pg_logship CLI
+#   $gw->restore_conf($prefix, %o)  restore_command through the gateway (layout, servers, extra)
+# And plain S3 requests, signed by curl (--aws-sigv4), for looking at the bucket from outside:
+#   $gw->s3_get($key)               (HTTP status, body)
+#   $gw->s3_head($key)              (HTTP status, { lower-case header => value })
+#   $gw->s3_put($key, $bytes)       HTTP status (an unconditional PUT)
+#   $gw->s3_keys($prefix)           every key under the prefix, sorted (all pages)
+#
 # The gateway lives in a short temp dir (/tmp/pgls-rgw-XXXXXX: Ceph's admin sockets need a short
 # path), removed by stop unless the test failed; its logs are then copied under the test's log
 # dir (tmp_check/log/rgw-N), where failed runs are collected from. Options: tls => 1 also serves
@@ -28,6 +40,9 @@ use File::Basename qw(dirname);
 use File::Copy qw(copy);
 use File::Path qw(rmtree make_path);
 use File::Temp qw(tempdir);
+use Digest::SHA ();
+use IPC::Run ();
+use PgLogshipTest ();
 use PostgreSQL::Test::Utils;
 use Test::More;
 
@@ -76,6 +91,128 @@ sub access_key { return $_[0]{env}{PGLS_S3_ACCESS_KEY} }
 sub secret_key { return $_[0]{env}{PGLS_S3_SECRET_KEY} }
 sub credentials_file { return $_[0]{env}{PGLS_S3_CREDENTIALS_FILE} }
 sub script { return $script }
+
+sub location
+{
+	my ($self, $prefix) = @_;
+	return 's3://' . $self->bucket . "/$prefix";
+}
+
+sub settings_conf
+{
+	my ($self) = @_;
+	return "pg_logship.s3_endpoint = '" . $self->endpoint . "'\n"
+	  . "pg_logship.s3_region = '" . $self->region . "'\n"
+	  . "pg_logship.s3_uri_style = 'path'\n"
+	  . "pg_logship.s3_credentials_file = '" . $self->credentials_file . "'\n";
+}
+
+sub archive_conf
+{
+	my ($self, $prefix, %opts) = @_;
+	return PgLogshipTest::archive_conf($self->location($prefix), %opts) . $self->settings_conf;
+}
+
+sub cli_args
+{
+	my ($self) = @_;
+	return ('--s3-endpoint', $self->endpoint, '--s3-region', $self->region,
+		'--s3-uri-style', 'path', '--s3-credentials-file', $self->credentials_file);
+}
+
+sub restore_conf
+{
+	my ($self, $prefix, %opts) = @_;
+	my $cmd = PgLogshipTest::pgls_bin() . " restore --archive-dir " . $self->location($prefix);
+	$cmd .= ' ' . join(' ', map { "'$_'" } $self->cli_args);
+	$cmd .= " --layout $opts{layout}" if $opts{layout};
+	$cmd .= " --server $_" for @{ $opts{servers} // [] };
+	$cmd .= " $opts{extra}" if $opts{extra};
+	$cmd .= ' %f %p';
+	$cmd =~ s/'/''/g;
+	return "restore_command = '$cmd'\n";
+}
+
+# curl with the gateway's keys; returns (status, body, headers text).
+sub _curl
+{
+	my ($self, $method, $path, $body) = @_;
+	my $sha = Digest::SHA::sha256_hex($body // '');
+	my $hdr = File::Temp->new(TMPDIR => 1);
+	my @cmd = ('curl', '-s', '-X', $method, '--max-time', '30', '-D', $hdr->filename,
+		'-w', '\n%{http_code}', '--aws-sigv4', 'aws:amz:' . $self->region . ':s3',
+		'--user', $self->access_key . ':' . $self->secret_key,
+		'-H', "x-amz-content-sha256: $sha");
+	push @cmd, ($method eq 'HEAD' ? ('-I') : ());
+	push @cmd, ('--data-binary', '@-') if defined $body;
+	push @cmd, $self->endpoint . $path;
+	my ($out, $err) = ('', '');
+	IPC::Run::run(\@cmd, '<', \($body // ''), '>', \$out, '2>', \$err)
+	  or croak "curl $method $path failed: $err";
+	$out =~ s/\n(\d+)$//s or croak "curl $method $path: no status";
+	my $status = $1;
+	open(my $fh, '<', $hdr->filename) or croak;
+	local $/;
+	my $headers = <$fh>;
+	close $fh;
+	return ($status, $out, $headers);
+}
+
+sub _key_path
+{
+	my ($self, $key) = @_;
+	(my $enc = $key) =~ s{([^A-Za-z0-9_.~/-])}{sprintf('%%%02X', ord($1))}ge;
+	return '/' . $self->bucket . "/$enc";
+}
+
+sub s3_get
+{
+	my ($self, $key) = @_;
+	my ($status, $body) = $self->_curl('GET', $self->_key_path($key));
+	return ($status, $body);
+}
+
+sub s3_head
+{
+	my ($self, $key) = @_;
+	my ($status, undef, $headers) = $self->_curl('HEAD', $self->_key_path($key));
+	my %h;
+	$h{ lc $1 } = $2 while $headers =~ /^([^:\r\n]+):\s*([^\r\n]*)/mg;
+	return ($status, \%h);
+}
+
+sub s3_put
+{
+	my ($self, $key, $bytes) = @_;
+	my ($status) = $self->_curl('PUT', $self->_key_path($key), $bytes);
+	return $status;
+}
+
+sub s3_keys
+{
+	my ($self, $prefix) = @_;
+	my @keys;
+	my $token = '';
+	for (;;)
+	{
+		(my $p = $prefix) =~ s{([^A-Za-z0-9_.~-])}{sprintf('%%%02X', ord($1))}ge;
+		my $q = ($token ne '' ? 'continuation-token=' . _uri($token) . '&' : '')
+		  . "list-type=2&prefix=$p";
+		my ($status, $body) = $self->_curl('GET', '/' . $self->bucket . "?$q");
+		croak "ListObjectsV2 of $prefix: HTTP $status: $body" unless $status == 200;
+		push @keys, $1 while $body =~ m{<Key>([^<]*)</Key>}g;
+		last unless $body =~ m{<NextContinuationToken>([^<]*)</NextContinuationToken>};
+		$token = $1;
+	}
+	return sort @keys;
+}
+
+sub _uri
+{
+	my ($s) = @_;
+	$s =~ s{([^A-Za-z0-9_.~-])}{sprintf('%%%02X', ord($1))}ge;
+	return $s;
+}
 
 sub kill_rgw
 {

@@ -18,7 +18,16 @@ s3::Credentials
 credentials(const S3Settings &s)
 {
 	if (!s.credentials_file.empty())
-		return s3::load_credentials_file(s.credentials_file, s.profile);
+	{
+		try
+		{
+			return s3::load_credentials_file(s.credentials_file, s.profile);
+		}
+		catch (const s3::ConfigError &e)
+		{
+			throw s3::ConfigError(s.setting_prefix + "credentials_file: " + e.what());
+		}
+	}
 	if (s.credentials_from_environment)
 		if (std::optional<s3::Credentials> c = s3::credentials_from_environment())
 			return *c;
