@@ -6,6 +6,28 @@
 #
 # Both demo and test install what they need first (scripts/deps.sh). When run as root, the
 # PostgreSQL servers run as an unprivileged user (scripts/as-pg-user.sh).
+#
+# PG_MAJOR picks the PostgreSQL major version (default: this machine's Debian suite's, 15 on
+# bookworm). For one this machine's suite does not ship (make test PG_MAJOR=17, PG_MAJOR=18),
+# build, unit, regress, tap, test and demo run inside a Debian root of the suite that has it
+# (scripts/pg-root.sh; make root PG_MAJOR=N only builds or refreshes that root). An explicit
+# PG_CONFIG builds against that installation here, whatever PG_MAJOR says.
+
+PGLS_NATIVE_MAJOR := $(shell bash scripts/deps.sh --native-major)
+PG_MAJOR ?= $(PGLS_NATIVE_MAJOR)
+PGLS_IN_ROOT ?= 0
+PGLS_DELEGATE := $(if $(filter 1,$(PGLS_IN_ROOT)),,$(if $(filter $(PGLS_NATIVE_MAJOR),$(PG_MAJOR)),,$(if $(filter undefined default,$(origin PG_CONFIG)),1,)))
+export PG_MAJOR
+
+ifeq ($(PGLS_DELEGATE),1)
+
+.PHONY: all build unit regress tap test demo root
+all build unit regress tap test demo:
+	bash scripts/pg-root.sh $(PG_MAJOR) $@
+root:
+	bash scripts/pg-root.sh $(PG_MAJOR) --prepare
+
+else
 
 EXTENSION = pg_logship
 MODULE_big = pg_logship
@@ -15,7 +37,8 @@ DATA_built = sql/pg_logship--1.0.sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/pg_logship--*--*.sql))
 PGFILEDESC = "pg_logship - WAL archiving, restore, retention and lag views"
 
-PG_CONFIG ?= pg_config
+PG_CONFIG ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
+export PG_CONFIG
 
 CORE_SRCS = $(wildcard src/core/*.cpp)
 CORE_OBJS = $(CORE_SRCS:.cpp=.o)
@@ -132,3 +155,8 @@ format:
 
 check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp' '*.h')
+
+root:
+	@echo "PostgreSQL $(PG_MAJOR) is this machine's own: no root needed"
+
+endif
