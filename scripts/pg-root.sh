@@ -11,7 +11,8 @@
 #     Building and refreshing hold $PGLS_ROOTS/<suite>.lock; a failed build leaves nothing.
 #  2. The run: a copy of this tree (as scripts/as-pg-user.sh copies it: no .git, build outputs or
 #     objects) goes to <root>/var/tmp/pg_logship.XXXXXX; then, in a private mount and PID
-#     namespace (unshare), /proc and a tmpfs on /dev/shm are mounted in the root and, chrooted,
+#     namespace (unshare), /proc, a tmpfs on /dev/shm and a /tmp of the run's own are mounted in
+#     the root and, chrooted,
 #     "make TARGET... PG_MAJOR=MAJOR PGLS_IN_ROOT=1" runs there as root, exactly as on a machine
 #     of that suite (deps, build, unit tests; servers as the user pglogship). The mounts exist
 #     only in that namespace and every process in it ends with the run, however it ends
@@ -94,10 +95,11 @@ in_root() {
 	done
 	shift
 	as_root unshare --mount --pid --fork --propagation private --mount-proc="$root/proc" \
-		bash -c 'mount -t tmpfs -o mode=1777 tmpfs "$1/dev/shm" && root=$1 && shift &&
+		bash -c 'mount -t tmpfs -o mode=1777 tmpfs "$1/dev/shm" &&
+			{ [ -z "$2" ] || mount --bind "$2" "$1/tmp"; } && root=$1 && shift 2 &&
 			exec chroot "$root" /usr/bin/env -i "$@"' \
-		_ "$root" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LANG=C.UTF-8 "${envs[@]}" "$@"
+		_ "$root" "${run_tmp:-}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root LANG=C.UTF-8 "${envs[@]}" "$@"
 }
 
 build_root() {
@@ -152,6 +154,10 @@ echo "$me: the $suite root is ready ($((SECONDS - start)) s)"
 
 stage=$(as_root mktemp -d "$root/var/tmp/pg_logship.XXXXXX")
 inside=${stage#"$root"}
+# The run's own /tmp (bind-mounted over the root's in its namespace): what the run leaves there
+# (scripts/as-pg-user.sh keeps a failed run's stage) goes with it, and concurrent runs do not meet.
+run_tmp=$stage.tmp
+as_root mkdir -m 1777 "$run_tmp"
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
@@ -166,7 +172,7 @@ cleanup() {
 			echo "$me: copied $d to $repo/build/$d"
 		done
 	fi
-	as_root rm -rf "$stage"
+	as_root rm -rf "$stage" "$run_tmp"
 	exit "$rc"
 }
 trap cleanup EXIT

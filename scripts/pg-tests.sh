@@ -185,7 +185,10 @@ run_tap() {
 	echo "$me: tap: ${#tests[@]} test file(s), logs in $testdir/tmp_check/log"
 	local rc=0
 	# shellcheck disable=SC2086 # PROVE_FLAGS may hold several flags
-	TESTDIR="$testdir" PG_REGRESS="$pg_regress" PGLS_BINDIR="$bindir" \
+	# TESTDIR: PostgreSQL 15 and 16 put tmp_check/ under it; 17+ read TESTDATADIR and
+	# TESTLOGDIR instead (else tmp_check/ and log/ are relative to the cwd).
+	TESTDIR="$testdir" TESTDATADIR="$testdir/tmp_check" TESTLOGDIR="$testdir/tmp_check/log" \
+		PG_REGRESS="$pg_regress" PGLS_BINDIR="$bindir" \
 		prove --timer ${PROVE_FLAGS:-} -I "$perl_lib" -I "$root/t" "${tests[@]}" || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		echo "$me: tap FAILED (prove exit $rc); logs in $testdir/tmp_check/log" >&2

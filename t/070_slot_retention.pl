@@ -329,7 +329,12 @@ is(core_slot_value($primary, 'sb1', 'invalidation_reason'),
   if $pgv >= 17;
 if ($pgv >= 16)
 {
-	# The server no longer says where the slot was; the worker's last sight of it is held.
+	# The server no longer says where the slot was; the worker's last sight of it is held (at
+	# its next pass).
+	$primary->poll_query_until('postgres',
+		q{SELECT standby_needs_lsn IS NOT NULL FROM pg_logship.slots WHERE slot_name = 'sb1'})
+	  or diag('no standby_needs_lsn for the lost slot sb1');
+	$s = slot_row($primary, 'sb1');
 	ok( defined $s->{standby_needs_lsn}
 		  && lsn_value($s->{standby_needs_lsn}) > 0
 		  && lsn_value($s->{standby_needs_lsn}) <= lsn_value($r1),

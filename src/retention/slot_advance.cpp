@@ -46,8 +46,11 @@ advance_physical_slot(const char *name, XLogRecPtr expected_restart, XLogRecPtr 
 			slot->data.restart_lsn = target;
 			SpinLockRelease(&slot->mutex);
 			ReplicationSlotMarkDirty();
-			ReplicationSlotsComputeRequiredLSN();
+			/* Saved before the WAL it released may go: a crash in between cannot leave the slot
+			 * pointing at removed WAL. PG18 (and 17.6) compute what slots need from the saved
+			 * restart_lsn, so computing before the save would keep the old WAL. */
 			ReplicationSlotSave();
+			ReplicationSlotsComputeRequiredLSN();
 			ReplicationSlotRelease();
 			slot_restore_inactive_since(slot, inactive_since);
 			result = AdvanceResult::Advanced;

@@ -76,11 +76,10 @@ collect_slot_reports(SlotReport **out, ReportContext *ctx)
 		r.safe = safe.value_or(0);
 
 		r.has_track = slot_track_copy(r.row.index, r.row.name, &r.track);
-		/* Inactive since: the server's own record (PG17+), or since the worker first saw the slot
-		 * inactive, whichever is earlier (pg_replication_slot_advance() resets the server's). */
+		/* Inactive since: the server's own record (PG17+; exact, and the worker may have missed
+		 * a short active spell), else since the worker first saw the slot inactive. */
 		TimestampTz since = r.row.active ? 0 : r.row.inactive_since;
-		if (!r.row.active && r.has_track && r.track.inactive_since != 0 &&
-			(since == 0 || r.track.inactive_since < since))
+		if (!r.row.active && since == 0 && r.has_track)
 			since = r.track.inactive_since;
 		if (since != 0)
 		{
