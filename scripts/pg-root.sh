@@ -94,13 +94,35 @@ in_root() {
 		shift
 	done
 	shift
-	as_root unshare --mount --pid --fork --propagation private --mount-proc="$root/proc" \
+	# --kill-child: when unshare ends (it dies of a signal, or is killed), the namespace's first
+	# process gets SIGKILL and the kernel ends every process of the namespace with it. That
+	# first process ignores signals it has no handler for (and make re-raises them to itself),
+	# so this is what stops a run. Run in the background and waited for, so that a signal to
+	# this script is handled at once (trap below) instead of after the run.
+	as_root unshare --mount --pid --fork --kill-child=SIGKILL --propagation private \
+		--mount-proc="$root/proc" \
 		bash -c 'mount -t tmpfs -o mode=1777 tmpfs "$1/dev/shm" &&
 			{ [ -z "$2" ] || mount --bind "$2" "$1/tmp"; } && root=$1 && shift 2 &&
 			exec chroot "$root" /usr/bin/env -i "$@"' \
 		_ "$root" "${run_tmp:-}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root LANG=C.UTF-8 "${envs[@]}" "$@"
+		HOME=/root LANG=C.UTF-8 "${envs[@]}" "$@" &
+	ns_pid=$!
+	local rc=0
+	wait "$ns_pid" || rc=$?
+	ns_pid=""
+	return "$rc"
 }
+ns_pid=""
+# On a signal: end the namespace (unshare ends its child), wait for it, then exit.
+stop_run() {
+	if [ -n "$ns_pid" ]; then
+		as_root kill -TERM "$ns_pid" 2>/dev/null || true
+		wait "$ns_pid" 2>/dev/null || true
+	fi
+	exit "$1"
+}
+trap 'stop_run 130' INT
+trap 'stop_run 143' TERM
 
 build_root() {
 	bash "$repo/scripts/deps.sh" root
@@ -176,8 +198,6 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 tar -C "$repo" -cf - \
 	--exclude=./.git --exclude=./build --exclude=./bin --exclude=./tmp_check \
