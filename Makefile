@@ -133,14 +133,17 @@ unit: $(UNIT)
 regress tap: install-ext
 	bash scripts/as-pg-user.sh scripts/pg-tests.sh $@
 
+# PGLS_MAKE_JOBS=N compiles with N jobs (CI: 2); the tests themselves run one at a time.
+PGLS_JOBS_FLAG = $(if $(PGLS_MAKE_JOBS),-j$(PGLS_MAKE_JOBS))
+
 test: deps
-	$(MAKE) build
+	$(MAKE) $(PGLS_JOBS_FLAG) build
 	$(MAKE) install-ext
 	$(MAKE) unit
 	bash scripts/as-pg-user.sh scripts/pg-tests.sh all
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) $(PGLS_JOBS_FLAG) all
 	$(MAKE) install-ext
 	bash scripts/as-pg-user.sh scripts/demo.sh
 
