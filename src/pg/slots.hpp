@@ -47,13 +47,32 @@ struct SlotVersionFields
 static inline void
 slot_version_fields(const ReplicationSlot *slot, SlotVersionFields *out)
 {
-#if PG_VERSION_NUM >= 160000
+#if PG_VERSION_NUM >= 180000
+	/* 18: bit flags (one set per invalidation). */
 	const int cause = static_cast<int>(slot->data.invalidated);
 	out->invalidated = cause == RS_INVAL_NONE           ? SlotCause::None
 					   : (cause & RS_INVAL_WAL_REMOVED) ? SlotCause::WalRemoved
 					   : (cause & RS_INVAL_HORIZON)     ? SlotCause::RowsRemoved
 					   : (cause & RS_INVAL_WAL_LEVEL)   ? SlotCause::WalLevel
 														: SlotCause::IdleTimeout;
+	out->invalidated_at = InvalidXLogRecPtr;
+#elif PG_VERSION_NUM >= 160000
+	/* 16, 17: plain enum values (WAL_LEVEL is 3: no bit tests). */
+	switch (slot->data.invalidated)
+	{
+		case RS_INVAL_NONE:
+			out->invalidated = SlotCause::None;
+			break;
+		case RS_INVAL_WAL_REMOVED:
+			out->invalidated = SlotCause::WalRemoved;
+			break;
+		case RS_INVAL_HORIZON:
+			out->invalidated = SlotCause::RowsRemoved;
+			break;
+		default:
+			out->invalidated = SlotCause::WalLevel;
+			break;
+	}
 	out->invalidated_at = InvalidXLogRecPtr;
 #else
 	out->invalidated_at = slot->data.invalidated_at;
