@@ -388,8 +388,13 @@ $standby->stop;
 
 if ($pgv >= 18)
 {
+	# Without max_slot_wal_keep_size and slot_retention_limit (postgresql.conf has 64MB), the
+	# nearest limit is the timeout: the disk would need over 1 GB/s of WAL (the rate over the last
+	# minute, after the phases above) to come first.
 	$primary->safe_psql('postgres', q{SELECT pg_create_physical_replication_slot('idle1', true)});
-	$primary->safe_psql('postgres', q{ALTER SYSTEM SET idle_replication_slot_timeout = '1h'});
+	$primary->safe_psql('postgres', q{ALTER SYSTEM RESET max_slot_wal_keep_size});
+	$primary->safe_psql('postgres', q{ALTER SYSTEM SET pg_logship.slot_retention_limit = -1});
+	$primary->safe_psql('postgres', q{ALTER SYSTEM SET idle_replication_slot_timeout = '1min'});
 	$primary->reload;
 	$primary->poll_query_until('postgres',
 		q{SELECT limit_kind = 'idle_replication_slot_timeout' FROM pg_logship.slots
@@ -397,13 +402,13 @@ if ($pgv >= 18)
 	  or die 'no idle_replication_slot_timeout forecast for idle1';
 	my $sum = $primary->safe_psql('postgres',
 		q{SELECT seconds_to_limit + inactive_seconds FROM pg_logship.slots WHERE slot_name = 'idle1'});
-	ok(abs($sum - 3600) < 0.01,
+	ok(abs($sum - 60) < 0.01,
 		"18: seconds_to_limit is the timeout less the slot's idle time (sum $sum)");
 	like(
 		$primary->safe_psql('postgres',
 			q{SELECT string_agg(severity || ': ' || message, E'\n') FROM pg_logship.slot_health()}),
-		qr/^warning: inactive slot idle1; idle_replication_slot_timeout invalidates it in about /m,
-		'18: slot_health warns before the timeout');
+		qr/^critical: inactive slot idle1; idle_replication_slot_timeout invalidates it in about /m,
+		'18: slot_health is critical within 10 minutes of the timeout');
 
 	$primary->safe_psql('postgres', q{ALTER SYSTEM SET idle_replication_slot_timeout = '1s'});
 	$primary->reload;
