@@ -14,6 +14,11 @@
  * 17, idle_replication_slot_timeout and ReplicationSlotAcquire's third argument 18).
  * Built and tested against 15, 17 and 18 (make test PG_MAJOR=N); 16 is built by the same guards
  * but not compiled here (README "Supported versions").
+ *
+ * Checked and unchanged: core's pg_replication_slots.safe_wal_size on a standby is measured from
+ * a write position that is 0 during recovery (a constant) on 15.x, 17.x and 18.x, so
+ * pg_logship.slots computes it itself on every version (t/071_archive_cleanup.pl checks both).
+ * Revisit when a version fixes it.
  */
 #pragma once
 
