@@ -6,6 +6,28 @@
 #
 # Both demo and test install what they need first (scripts/deps.sh). When run as root, the
 # PostgreSQL servers run as an unprivileged user (scripts/as-pg-user.sh).
+#
+# PG_MAJOR picks the PostgreSQL major version (default: this machine's Debian suite's, 15 on
+# bookworm). For one this machine's suite does not ship (make test PG_MAJOR=17, PG_MAJOR=18),
+# build, unit, regress, tap, test and demo run inside a Debian root of the suite that has it
+# (scripts/pg-root.sh; make root PG_MAJOR=N only builds or refreshes that root). An explicit
+# PG_CONFIG builds against that installation here, whatever PG_MAJOR says.
+
+PGLS_NATIVE_MAJOR := $(shell bash scripts/deps.sh --native-major)
+PG_MAJOR ?= $(PGLS_NATIVE_MAJOR)
+PGLS_IN_ROOT ?= 0
+PGLS_DELEGATE := $(if $(filter 1,$(PGLS_IN_ROOT)),,$(if $(filter $(PGLS_NATIVE_MAJOR),$(PG_MAJOR)),,$(if $(filter undefined default,$(origin PG_CONFIG)),1,)))
+export PG_MAJOR
+
+ifeq ($(PGLS_DELEGATE),1)
+
+.PHONY: all build unit regress tap test demo root
+all build unit regress tap test demo:
+	bash scripts/pg-root.sh $(PG_MAJOR) $@
+root:
+	bash scripts/pg-root.sh $(PG_MAJOR) --prepare
+
+else
 
 EXTENSION = pg_logship
 MODULE_big = pg_logship
@@ -17,7 +39,8 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/pg_logship--*--*.sql)) \
 	monitoring/pg_logship_postgres_exporter.yml
 PGFILEDESC = "pg_logship - WAL archiving, restore, retention and lag views"
 
-PG_CONFIG ?= pg_config
+PG_CONFIG ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
+export PG_CONFIG
 
 # src/core/s3: the S3 client (it loads libcurl and libcrypto at run time: nothing to link).
 CORE_SRCS = $(wildcard src/core/*.cpp src/core/s3/*.cpp)
@@ -127,14 +150,17 @@ regress: install-ext
 tap: install-ext $(S3_GATEWAY_TESTS)
 	bash scripts/as-pg-user.sh scripts/pg-tests.sh $@
 
+# PGLS_MAKE_JOBS=N compiles with N jobs (CI: 2); the tests themselves run one at a time.
+PGLS_JOBS_FLAG = $(if $(PGLS_MAKE_JOBS),-j$(PGLS_MAKE_JOBS))
+
 test: deps
-	$(MAKE) build
+	$(MAKE) $(PGLS_JOBS_FLAG) build
 	$(MAKE) install-ext
 	$(MAKE) unit
 	bash scripts/as-pg-user.sh scripts/pg-tests.sh all
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) $(PGLS_JOBS_FLAG) all
 	$(MAKE) install-ext
 	bash scripts/as-pg-user.sh scripts/demo.sh
 
@@ -149,3 +175,8 @@ format:
 
 check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp' '*.h')
+
+root:
+	@echo "PostgreSQL $(PG_MAJOR) is this machine's own: no root needed"
+
+endif

@@ -14,7 +14,7 @@
 #
 # CMD sees: cwd = the (staged or real) repo root; PGLS_OUT = a writable output dir (created);
 # PATH = PostgreSQL's bindir first. As root, the environment passed on is only HOME, USER,
-# LOGNAME, SHELL, PATH, LANG, TERM, TZ and PROVE_TESTS, PROVE_FLAGS, CI, PG_CONFIG, PG_TEST_*,
+# LOGNAME, SHELL, PATH, LANG, TERM, TZ and PROVE_TESTS, PROVE_FLAGS, CI, PG_CONFIG, PG_MAJOR, PG_TEST_*,
 # PGLS_* (e.g. PGLS_KEEP_STAGE=1 keeps the stage even on success).
 set -euo pipefail
 
@@ -75,7 +75,7 @@ env_args=(
 )
 while IFS= read -r name; do
 	case "$name" in
-	PROVE_TESTS | PROVE_FLAGS | CI | PG_CONFIG | TERM | TZ | PG_TEST_* | PGLS_*)
+	PROVE_TESTS | PROVE_FLAGS | CI | PG_CONFIG | PG_MAJOR | TERM | TZ | PG_TEST_* | PGLS_*)
 		[ "$name" = PGLS_OUT ] || env_args+=("$name=${!name}")
 		;;
 	esac

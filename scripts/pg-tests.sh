@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/pg-tests.sh {regress|tap|all} -- pg_regress and TAP tests against real PG 15 servers.
+# scripts/pg-tests.sh {regress|tap|all} -- pg_regress and TAP tests against real PostgreSQL servers.
 #
 # Must run as a non-root user (PostgreSQL refuses root): as root, use
 #   bash scripts/as-pg-user.sh scripts/pg-tests.sh all
@@ -60,7 +60,8 @@ perl_lib=$pgxs_dir/../../src/test/perl
 [ ! -d "${pg_regress%/*}" ] || pg_regress=$(cd "${pg_regress%/*}" && pwd)/pg_regress
 [ ! -d "$perl_lib" ] || perl_lib=$(cd "$perl_lib" && pwd)
 version=$("$pg_config_cmd" --version)
-[[ "$version" == "PostgreSQL 15."* ]] || echo "$me: warning: $pg_config_cmd is '$version', not 15" >&2
+[ -z "${PG_MAJOR:-}" ] || [[ "$version" == "PostgreSQL $PG_MAJOR."* ]] ||
+	echo "$me: warning: $pg_config_cmd is '$version', not $PG_MAJOR" >&2
 
 # Deterministic locale for initdb and messages, whoever runs this.
 export LANG=C.UTF-8
@@ -75,7 +76,7 @@ run_regress() {
 		echo "$me: regress: no sql_tests/*.sql yet, nothing to run"
 		return 3
 	fi
-	[ -x "$pg_regress" ] || { err "regress: no pg_regress at $pg_regress (postgresql-server-dev-15?)"; return 1; }
+	[ -x "$pg_regress" ] || { err "regress: no pg_regress at $pg_regress (postgresql-server-dev-NN?)"; return 1; }
 	[ -f sql_tests/regress.conf ] || { err "regress: sql_tests/regress.conf is missing"; return 1; }
 
 	local names=() f n
@@ -173,7 +174,7 @@ run_tap() {
 	fi
 	[ -f "$perl_lib/PostgreSQL/Test/Cluster.pm" ] ||
 		{ err "tap: no PostgreSQL::Test perl modules under $perl_lib"; return 1; }
-	[ -x "$pg_regress" ] || { err "tap: no pg_regress at $pg_regress (postgresql-server-dev-15?)"; return 1; }
+	[ -x "$pg_regress" ] || { err "tap: no pg_regress at $pg_regress (postgresql-server-dev-NN?)"; return 1; }
 	command -v prove >/dev/null || { err "tap: prove not found (perl)"; return 1; }
 
 	local testdir="$PGLS_OUT/tap"
@@ -184,7 +185,10 @@ run_tap() {
 	echo "$me: tap: ${#tests[@]} test file(s), logs in $testdir/tmp_check/log"
 	local rc=0
 	# shellcheck disable=SC2086 # PROVE_FLAGS may hold several flags
-	TESTDIR="$testdir" PG_REGRESS="$pg_regress" PGLS_BINDIR="$bindir" \
+	# TESTDIR: PostgreSQL 15 and 16 put tmp_check/ under it; 17+ read TESTDATADIR and
+	# TESTLOGDIR instead (else tmp_check/ and log/ are relative to the cwd).
+	TESTDIR="$testdir" TESTDATADIR="$testdir/tmp_check" TESTLOGDIR="$testdir/tmp_check/log" \
+		PG_REGRESS="$pg_regress" PGLS_BINDIR="$bindir" \
 		prove --timer ${PROVE_FLAGS:-} -I "$perl_lib" -I "$root/t" "${tests[@]}" || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		echo "$me: tap FAILED (prove exit $rc); logs in $testdir/tmp_check/log" >&2

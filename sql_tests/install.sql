@@ -6,11 +6,16 @@ SELECT e.extversion,
        'pg_logship.archive_status'::regclass IS NOT NULL AS view_exists
   FROM pg_extension e
  WHERE e.extname = 'pg_logship';
--- Every object the extension owns (a new feature adds its objects here).
+-- Every object the extension owns (a new feature adds its objects here). PostgreSQL 17 and
+-- later also list the views' row types and their array types: left out, on every version.
 SELECT pg_describe_object(d.classid, d.objid, 0) AS object
   FROM pg_depend d
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_logship')
    AND d.deptype = 'e'
+   AND NOT EXISTS (SELECT 1 FROM pg_type t
+                    WHERE d.classid = 'pg_type'::regclass AND t.oid = d.objid
+                      AND (t.typrelid <> 0 OR t.typelem IN (SELECT oid FROM pg_type
+                                                             WHERE typrelid <> 0)))
  ORDER BY 1;
 SELECT attname, format_type(atttypid, atttypmod)
   FROM pg_attribute

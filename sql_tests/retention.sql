@@ -55,8 +55,11 @@ SELECT slot_name, inactive_seconds >= 0 AS inactive_tracked
   FROM pg_logship.slots ORDER BY slot_name;
 -- (A temporary slot goes away at the session's first error: drop it now.)
 SELECT pg_drop_replication_slot('regress_temp');
--- No limit set: no finding.
-SELECT count(*) FROM pg_logship.slot_health();
+-- No limit set: no finding (the findings themselves, so that a wrong one shows). The
+-- forecast against the free space of pg_wal's filesystem depends on this machine's disk and on
+-- the WAL rate of the tests before (pg_switch_wal() counts 16 MB): left out.
+SELECT severity, component, message FROM pg_logship.slot_health()
+ WHERE message NOT LIKE '%pg_wal''s filesystem is full%';
 -- Archive cleanup: the archive folder does not exist here, which is an error naming it.
 SELECT * FROM pg_logship.archive_cleanup();
 SELECT archive_folder, oldest_kept, refusal FROM pg_logship.archive_cleanup_boundary();
@@ -69,7 +72,8 @@ SELECT count(*) FROM pg_logship.slot_health();
 RESET ROLE;
 SET ROLE pgls_ret_monitor;
 SELECT count(*) FROM pg_logship.slots;
-SELECT count(*) FROM pg_logship.slot_health();
+SELECT count(*) FROM pg_logship.slot_health()
+ WHERE message NOT LIKE '%pg_wal''s filesystem is full%';
 SELECT * FROM pg_logship.archive_cleanup(dry_run => false);
 SELECT * FROM pg_logship.archive_cleanup(true);
 RESET ROLE;

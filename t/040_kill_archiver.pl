@@ -238,7 +238,7 @@ for my $k (1 .. $n_kills)
 	}
 	else
 	{
-		$node->wait_for_log(qr/shutting down because restart_after_crash is off/, $last_offset);
+		$node->wait_for_log(qr/shutting down because "?restart_after_crash"? is off/, $last_offset);
 		for (1 .. 600)
 		{
 			last unless kill(0, $postmaster);

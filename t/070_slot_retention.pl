@@ -17,13 +17,21 @@
 #                     restore), streams again through its slot, and has the primary's rows; the
 #                     hold is released.
 #   core              no pg_logship limit, max_slot_wal_keep_size = limit instead: the same load
-#                     makes PostgreSQL invalidate the slot: wal_status "lost" in both views.
+#                     makes PostgreSQL invalidate the slot: wal_status "lost" in both views. From
+#                     PostgreSQL 16 on the server forgets where the slot was: the worker holds the
+#                     last position it saw for archive cleanup. The standby is started again:
+#                     PostgreSQL 15 revives the slot, 16 and 17 stream through it while it stays
+#                     invalidated, 18 refuses it; pg_logship.slots says what core says each time.
+#   versions          17+: inactive_seconds is the server's inactive_since, and advancing a slot
+#                     leaves it as it was. 18: idle_replication_slot_timeout is a limit in the
+#                     forecast and in slot_health(); a slot it invalidates is lost ("idle_timeout").
 use strict;
 use warnings;
 
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 use PgLogshipTest;
 
@@ -35,6 +43,8 @@ my $BOUND     = $LIMIT + $MAX_WAL + $SEG;
 my $archive   = new_archive_dir('archive');
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
+my $pgv     = $primary->pg_version;
+note("PostgreSQL $pgv");
 $primary->init(allows_streaming => 1);
 $primary->append_conf(
 	'postgresql.conf',
@@ -114,6 +124,34 @@ sub slot_row
 	return \%h;
 }
 
+# Seconds since the server's inactive_since of a slot (PostgreSQL 17+).
+sub core_inactive_seconds
+{
+	my ($node, $slot) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT extract(epoch FROM clock_timestamp() - inactive_since) FROM pg_replication_slots WHERE slot_name = '$slot'"
+	);
+}
+
+sub core_slot_value
+{
+	my ($node, $slot, $col) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT coalesce($col\::text, 'null') FROM pg_replication_slots WHERE slot_name = '$slot'");
+}
+
+# Waits until $node's log matches $re (from offset $from).
+sub wait_log
+{
+	my ($node, $re, $from) = @_;
+	for (1 .. 10 * $PostgreSQL::Test::Utils::timeout_default)
+	{
+		return 1 if substr(slurp_file($node->logfile), $from) =~ $re;
+		usleep(100_000);
+	}
+	return 0;
+}
+
 sub core_wal_status
 {
 	my ($node, $slot) = @_;
@@ -163,6 +201,26 @@ ok(defined $s->{seconds_to_limit} && $s->{seconds_to_limit} > 0,
 	"warn: seconds_to_limit forecast ($s->{seconds_to_limit} s)");
 is($s->{retained_archived}, 'true', 'warn: what the slot holds is in the archive');
 ok(defined $s->{inactive_seconds} && $s->{inactive_seconds} > 0, 'warn: inactive_seconds');
+# Where inactive_seconds comes from: PostgreSQL 17 and later record inactive_since themselves
+# (the worker would have seen the slot inactive only at its next pass, later).
+my $since0;
+if ($pgv >= 17)
+{
+	my $lo   = core_inactive_seconds($primary, 'sb1');
+	my $ours = slot_row($primary, 'sb1')->{inactive_seconds};
+	my $hi   = core_inactive_seconds($primary, 'sb1');
+	ok($lo <= $ours && $ours <= $hi,
+		"17+: inactive_seconds is the server's inactive_since ($lo <= $ours <= $hi)");
+	$since0 = core_slot_value($primary, 'sb1', 'inactive_since');
+}
+else
+{
+	is( $primary->safe_psql('postgres',
+			q{SELECT count(*) FROM pg_attribute WHERE attrelid = 'pg_replication_slots'::regclass
+			    AND attname = 'inactive_since'}),
+		'0',
+		'15/16: the server has no inactive_since; the worker tracks it');
+}
 is($s->{standby_needs_lsn}, undef, 'warn: no hold');
 
 my $health = $primary->safe_psql('postgres',
@@ -225,6 +283,10 @@ is_deeply($missing, [], 'advance: still every released segment is in the archive
 ok($primary->log_contains(qr/LOG:  pg_logship advanced replication slot "sb1" from \Q$r0\E to /),
 	'advance: the server log names the slot, from and to');
 
+is(core_slot_value($primary, 'sb1', 'inactive_since'), $since0,
+	'17+: advancing the slot did not reset its inactive_since (idle time)')
+  if $pgv >= 17;
+
 # The standby catches up: from the archive, then streaming through its slot.
 $standby->start;
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
@@ -259,8 +321,114 @@ is(core_wal_status($primary, 'sb1'), 'lost', 'core: max_slot_wal_keep_size makes
 $s = slot_row($primary, 'sb1');
 is($s->{wal_status},  'lost', 'core: pg_logship.slots says lost too');
 is($s->{restart_lsn}, undef,  'core: the lost slot has no restart_lsn');
-ok($primary->log_contains(qr/invalidating slot "sb1"/),
+ok($primary->log_contains(qr/invalidating (obsolete replication )?slot "sb1"/),
 	'core: PostgreSQL logged the invalidation');
 note("core: sb1 was at $r1 before it was lost; pg_wal " . pg_wal_bytes($primary) . ' bytes');
+is(core_slot_value($primary, 'sb1', 'invalidation_reason'),
+	'wal_removed', '17+: core says why (wal_removed)')
+  if $pgv >= 17;
+if ($pgv >= 16)
+{
+	# The server no longer says where the slot was; the worker's last sight of it is held (at
+	# its next pass).
+	$primary->poll_query_until('postgres',
+		q{SELECT standby_needs_lsn IS NOT NULL FROM pg_logship.slots WHERE slot_name = 'sb1'})
+	  or diag('no standby_needs_lsn for the lost slot sb1');
+	$s = slot_row($primary, 'sb1');
+	ok( defined $s->{standby_needs_lsn}
+		  && lsn_value($s->{standby_needs_lsn}) > 0
+		  && lsn_value($s->{standby_needs_lsn}) <= lsn_value($r1),
+		'16+: the lost slot\'s last position is held for archive cleanup ('
+		  . ($s->{standby_needs_lsn} // 'none') . " <= $r1)");
+	like(
+		$primary->safe_psql('postgres',
+			q{SELECT string_agg(message, E'\n') FROM pg_logship.slot_health()}),
+		qr/^slot sb1 was invalidated \(wal_removed\); its standby needs WAL from /m,
+		'16+: slot_health says where its standby is');
+}
+else
+{
+	is($s->{standby_needs_lsn}, undef, '15: no hold (the server keeps invalidated_at)');
+}
+like(
+	$primary->safe_psql('postgres',
+		q{SELECT string_agg(severity || ' ' || message, E'\n') FROM pg_logship.health()}),
+	($pgv >= 17
+		? qr/^critical slot sb1: wal_status lost \(wal_removed\)$/m
+		: qr/^critical slot sb1: wal_status lost$/m),
+	'core: health() is critical about the lost slot');
+
+# The standby comes back and asks for its slot.
+my $log_at = -s $standby->logfile;
+$standby->start;
+if ($pgv >= 18)
+{
+	ok( wait_log(
+			$standby, qr/can no longer access replication slot "sb1"/, $log_at),
+		'18: the invalidated slot is refused');
+	is(core_wal_status($primary, 'sb1'), 'lost', '18: core: still lost');
+}
+else
+{
+	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+	$primary->poll_query_until('postgres',
+		q{SELECT active FROM pg_replication_slots WHERE slot_name = 'sb1'})
+	  or die 'the standby does not use sb1';
+	is(core_wal_status($primary, 'sb1'),
+		($pgv >= 16 ? 'unreserved' : 'reserved'),
+		$pgv >= 16
+		? '16/17: streams through the slot, which stays invalidated (unreserved)'
+		: '15: the slot is valid again (reserved)');
+}
+is(slot_row($primary, 'sb1')->{wal_status},
+	core_wal_status($primary, 'sb1'), 'core: pg_logship.slots agrees');
+$standby->stop;
+
+# ---- PostgreSQL 18: idle_replication_slot_timeout ---------------------------------------------
+
+if ($pgv >= 18)
+{
+	# Without max_slot_wal_keep_size and slot_retention_limit (postgresql.conf has 64MB), the
+	# nearest limit is the timeout: the disk would need over 1 GB/s of WAL (the rate over the last
+	# minute, after the phases above) to come first.
+	$primary->safe_psql('postgres', q{SELECT pg_create_physical_replication_slot('idle1', true)});
+	$primary->safe_psql('postgres', q{ALTER SYSTEM RESET max_slot_wal_keep_size});
+	$primary->safe_psql('postgres', q{ALTER SYSTEM SET pg_logship.slot_retention_limit = -1});
+	$primary->safe_psql('postgres', q{ALTER SYSTEM SET idle_replication_slot_timeout = '1min'});
+	$primary->reload;
+	$primary->poll_query_until('postgres',
+		q{SELECT limit_kind = 'idle_replication_slot_timeout' FROM pg_logship.slots
+		   WHERE slot_name = 'idle1'})
+	  or die 'no idle_replication_slot_timeout forecast for idle1';
+	my $sum = $primary->safe_psql('postgres',
+		q{SELECT seconds_to_limit + inactive_seconds FROM pg_logship.slots WHERE slot_name = 'idle1'});
+	ok(abs($sum - 60) < 0.01,
+		"18: seconds_to_limit is the timeout less the slot's idle time (sum $sum)");
+	like(
+		$primary->safe_psql('postgres',
+			q{SELECT string_agg(severity || ': ' || message, E'\n') FROM pg_logship.slot_health()}),
+		qr/^critical: inactive slot idle1; idle_replication_slot_timeout invalidates it in about /m,
+		'18: slot_health is critical within 10 minutes of the timeout');
+
+	$primary->safe_psql('postgres', q{ALTER SYSTEM SET idle_replication_slot_timeout = '1s'});
+	$primary->reload;
+	$primary->poll_query_until('postgres',
+		q{SELECT current_setting('idle_replication_slot_timeout') = '1s'
+		     AND inactive_seconds > 1.5 FROM pg_logship.slots WHERE slot_name = 'idle1'})
+	  or die 'idle1 did not become idle';
+	$primary->safe_psql('postgres', 'CHECKPOINT');
+	is(core_slot_value($primary, 'idle1', 'invalidation_reason'),
+		'idle_timeout', '18: the checkpoint invalidated idle1 (idle_timeout)');
+	my $i = slot_row($primary, 'idle1');
+	is($i->{wal_status},     'lost', '18: pg_logship.slots: idle1 is lost');
+	is($i->{retained_bytes}, undef,  '18: an invalidated slot holds no WAL');
+	like(
+		$primary->safe_psql('postgres',
+			q{SELECT string_agg(severity || ' ' || message, E'\n') FROM pg_logship.health()}),
+		qr/^critical slot idle1: wal_status lost \(idle_timeout\)$/m,
+		'18: health() is critical about it, with the reason');
+	$primary->safe_psql('postgres', q{ALTER SYSTEM RESET idle_replication_slot_timeout});
+	$primary->reload;
+}
 
 done_testing();

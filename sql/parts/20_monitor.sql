@@ -245,10 +245,14 @@ BEGIN
     FOR r IN SELECT * FROM pg_replication_slots WHERE wal_status IN ('unreserved', 'lost') LOOP
         f := f || ARRAY[ARRAY[
             CASE r.wal_status WHEN 'lost' THEN 'critical' ELSE 'warning' END, 'slot',
-            format('slot %s: wal_status %s', r.slot_name, r.wal_status),
-            CASE r.wal_status WHEN 'lost'
-                 THEN 'The WAL this slot needed is gone from pg_wal; its standby must restore it from the archive.'
-                 ELSE 'This slot will lose its WAL at the next checkpoint (max_slot_wal_keep_size).' END]::text[]];
+            -- invalidation_reason: PostgreSQL 17 and later (to_jsonb: no error where it is missing)
+            format('slot %s: wal_status %s%s', r.slot_name, r.wal_status,
+                   coalesce(' (' || (to_jsonb(r) ->> 'invalidation_reason') || ')', '')),
+            CASE WHEN r.wal_status <> 'lost'
+                 THEN 'This slot will lose its WAL at the next checkpoint (max_slot_wal_keep_size).'
+                 WHEN to_jsonb(r) ->> 'invalidation_reason' = 'idle_timeout'
+                 THEN 'idle_replication_slot_timeout invalidated it; its standby can no longer use it: drop the slot and create it again, the standby restores what it misses from the archive.'
+                 ELSE 'The WAL this slot needed is gone from pg_wal; its standby must restore it from the archive (PostgreSQL 16 and later no longer keep WAL for it, 18 refuses it: create it again).' END]::text[]];
     END LOOP;
 
     -- Findings of the retention policy, when that part is installed.

@@ -229,6 +229,8 @@ archive_file(PGLS_ARCHIVE_STATE_PARAM const char *file, const char *path)
 {
 	sigjmp_buf local_sigjmp_buf;
 	volatile bool result = false;
+	/* NULL before PG17; since PG17 the archiver's own handler, which is put back on return. */
+	sigjmp_buf *const outer_exception_stack = PG_exception_stack;
 
 	if (archive_context == nullptr)
 		archive_context =
@@ -238,6 +240,8 @@ archive_file(PGLS_ARCHIVE_STATE_PARAM const char *file, const char *path)
 	/*
 	 * The archiver runs at the bottom of the exception stack: before PG17 an ERROR here would be
 	 * FATAL and restart it. Like basic_archive, catch it, log it, and report failure for a retry.
+	 * PG17+ catch it in the archiver too; catching it here keeps one behaviour (and our memory
+	 * context reset) on every version.
 	 */
 	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 	{
@@ -248,13 +252,13 @@ archive_file(PGLS_ARCHIVE_STATE_PARAM const char *file, const char *path)
 		AtEOSubXact_Files(false, InvalidSubTransactionId, InvalidSubTransactionId);
 		MemoryContextSwitchTo(oldcontext);
 		MemoryContextReset(archive_context);
-		PG_exception_stack = nullptr;
+		PG_exception_stack = outer_exception_stack;
 		RESUME_INTERRUPTS();
 		return false;
 	}
 	PG_exception_stack = &local_sigjmp_buf;
 	result = archive_one(file, path);
-	PG_exception_stack = nullptr;
+	PG_exception_stack = outer_exception_stack;
 	MemoryContextSwitchTo(oldcontext);
 	MemoryContextReset(archive_context);
 	return result;

@@ -4,6 +4,12 @@
 #include "core/pure.hpp"
 #include "archive/job_queue.hpp"
 
+/* GCC 16 with Boost 1.92 (Debian sid) warns that freelist.hpp's tagged_index::get_next_tag()
+ * reads an uninitialized tag once it is inlined here: the tag is the node's, written by the
+ * freelist before any read (a false positive inside Boost). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 16
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/lockfree/queue.hpp>
 
 #include <new>

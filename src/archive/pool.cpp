@@ -7,6 +7,7 @@
 #include "archive/ready_files.hpp"
 #include "archive/s3_probe.hpp"
 #include "s3_settings.hpp"
+#include "pg/procs.hpp"
 #include "shmem.hpp"
 
 extern "C"
@@ -115,7 +116,7 @@ wake_workers(void)
 	{
 		int procno = pool->worker_procno[i];
 		if (procno >= 0)
-			SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+			set_proc_latch(procno);
 	}
 }
 
@@ -316,7 +317,7 @@ archive_pool_take(ArchiveCall *call)
 	if (!archive_pool_active())
 		return false;
 	TimestampTz now = GetCurrentTimestamp();
-	pg_atomic_write_u32(&pool->archiver_procno, static_cast<uint32>(MyProc->pgprocno));
+	pg_atomic_write_u32(&pool->archiver_procno, static_cast<uint32>(my_proc_number()));
 	reap_stale(now);
 
 	/* Keep every worker busy with up to two files each, in archiving order. */
@@ -456,7 +457,7 @@ pgls_archive_worker_main(Datum arg)
 
 	if (pool == nullptr || index >= kMaxWorkers)
 		proc_exit(0);
-	pool->worker_procno[index] = MyProc->pgprocno;
+	pool->worker_procno[index] = my_proc_number();
 	pg_atomic_fetch_add_u32(&pool->workers_running, 1);
 	before_shmem_exit(
 		[](int, Datum a)
@@ -479,7 +480,7 @@ pgls_archive_worker_main(Datum arg)
 			/* Wake the archiver, which may be waiting for this file. */
 			uint32 procno = pg_atomic_read_u32(&pool->archiver_procno);
 			if (procno != UINT32_MAX)
-				SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+				set_proc_latch(static_cast<int>(procno));
 			continue;
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

@@ -213,13 +213,16 @@ limit_kind_name(LimitKind k)
 			return "max_slot_wal_keep_size";
 		case LimitKind::Disk:
 			return "disk";
+		case LimitKind::IdleTimeout:
+			return "idle_replication_slot_timeout";
 	}
 	return nullptr;
 }
 
 Forecast
 forecast_to_limit(std::optional<int64_t> retention_headroom, std::optional<int64_t> safe_wal_size,
-				  std::optional<uint64_t> disk_free, std::optional<double> growth_rate)
+				  std::optional<uint64_t> disk_free, std::optional<double> growth_rate,
+				  std::optional<double> idle_seconds_left)
 {
 	Forecast f;
 	auto consider = [&f](LimitKind kind, int64_t headroom)
@@ -236,12 +239,22 @@ forecast_to_limit(std::optional<int64_t> retention_headroom, std::optional<int64
 		consider(LimitKind::SlotKeepSize, std::max<int64_t>(*safe_wal_size, 0));
 	if (disk_free)
 		consider(LimitKind::Disk, static_cast<int64_t>(std::min<uint64_t>(*disk_free, INT64_MAX)));
-	if (f.kind == LimitKind::None)
-		return f;
-	if (f.headroom_bytes == 0)
-		f.seconds = 0.0;
-	else if (growth_rate && *growth_rate > 0)
-		f.seconds = static_cast<double>(f.headroom_bytes) / *growth_rate;
+	if (f.kind != LimitKind::None)
+	{
+		if (f.headroom_bytes == 0)
+			f.seconds = 0.0;
+		else if (growth_rate && *growth_rate > 0)
+			f.seconds = static_cast<double>(f.headroom_bytes) / *growth_rate;
+	}
+	if (idle_seconds_left)
+	{
+		double idle = std::max(*idle_seconds_left, 0.0);
+		if (f.kind == LimitKind::None || !f.seconds || idle < *f.seconds)
+		{
+			f.kind = LimitKind::IdleTimeout;
+			f.seconds = idle;
+		}
+	}
 	return f;
 }
 

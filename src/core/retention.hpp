@@ -138,6 +138,7 @@ enum class LimitKind
 	RetentionLimit, /* pg_logship.slot_retention_limit */
 	SlotKeepSize,   /* max_slot_wal_keep_size: the slot is lost there */
 	Disk,           /* free space of pg_wal's filesystem */
+	IdleTimeout,    /* PG18's idle_replication_slot_timeout: the slot is invalidated there */
 };
 
 const char *limit_kind_name(LimitKind k);
@@ -156,10 +157,15 @@ struct Forecast
  *   safe_wal_size       as above (<= 0: 0 seconds);
  *   disk_free           free bytes of pg_wal's filesystem.
  * The smallest headroom wins. seconds is nullopt when the rate is unknown or <= 0.
+ *   idle_seconds_left   seconds until idle_replication_slot_timeout invalidates the slot (PG18;
+ *                       <= 0: 0 seconds). A time, not a size: it wins when it comes before the
+ *                       byte limit's forecast, or when that has no forecast; headroom_bytes then
+ *                       stays the byte limit's.
  */
 Forecast forecast_to_limit(std::optional<int64_t> retention_headroom,
 						   std::optional<int64_t> safe_wal_size, std::optional<uint64_t> disk_free,
-						   std::optional<double> growth_rate);
+						   std::optional<double> growth_rate,
+						   std::optional<double> idle_seconds_left = std::nullopt);
 
 /* "12 MB", "3.4 GB": sizes for messages (binary units, as pg_size_pretty). */
 std::string pretty_bytes(uint64_t bytes);

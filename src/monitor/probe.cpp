@@ -3,6 +3,8 @@
  */
 #include "monitor/probe.hpp"
 
+#include "pg/backend_status.hpp"
+
 extern "C"
 {
 #include "common/ip.h"
@@ -25,10 +27,9 @@ fill_names(SenderProbe *out, int n)
 	int backends = pgstat_fetch_stat_numbackends();
 	for (int b = 1; b <= backends; b++)
 	{
-		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(b);
-		if (local == nullptr)
+		PgBackendStatus *st = local_backend_status(b);
+		if (st == nullptr)
 			continue;
-		PgBackendStatus *st = &local->backendStatus;
 		for (int i = 0; i < n; i++)
 		{
 			if (st->st_procpid != out[i].pid)

@@ -6,9 +6,19 @@
  *            so callbacks must catch their own errors. shmem_request_hook is new in 15.
  *   PG16     archive/archive_module.h; const ArchiveModuleCallbacks *_PG_archive_module_init(void);
  *            every callback gets ArchiveModuleState *; new startup_cb.
- *   PG17+    the archiver catches callback ERRORs itself (our own catch stays harmless).
+ *   PG17+    the archiver catches callback ERRORs itself (our own catch stays, and puts the
+ *            archiver's handler back on return).
  *
- * Only PG15 builds and runs here; the other branches follow the documented API.
+ * The other differences have small wrappers beside this file: procs.hpp (PGPROC numbering, 17),
+ * backend_status.hpp (local backend status, 17), slots.hpp (invalidation fields 16, inactive_since
+ * 17, idle_replication_slot_timeout and ReplicationSlotAcquire's third argument 18).
+ * Built and tested against 15, 17 and 18 (make test PG_MAJOR=N); 16 is built by the same guards
+ * but not compiled here (README "Supported versions").
+ *
+ * Checked and unchanged: core's pg_replication_slots.safe_wal_size on a standby is measured from
+ * a write position that is 0 during recovery (a constant) on 15.x, 17.x and 18.x, so
+ * pg_logship.slots computes it itself on every version (t/071_archive_cleanup.pl checks both).
+ * Revisit when a version fixes it.
  */
 #pragma once
 

@@ -95,8 +95,12 @@ gather(Gathered *g)
 		const SlotRow &r = rows[k];
 		if (slot_lost(r))
 		{
+			/* PG15 says where it was invalidated; PG18's idle timeout leaves restart_lsn; else
+			 * (PG16+, WAL removed) the worker's hold below has the last position it saw. */
 			snprintf(who, sizeof who, "slot \"%s\" (lost; where it was invalidated)", r.name);
-			add_position(g, max, who, r.invalidated_at, tli);
+			add_position(g, max, who,
+						 !XLogRecPtrIsInvalid(r.invalidated_at) ? r.invalidated_at : r.restart_lsn,
+						 tli);
 		}
 		else
 		{
@@ -106,8 +110,8 @@ gather(Gathered *g)
 		for (int h = 0; h < nholds; h++)
 			if (strcmp(holds[h].slot, r.name) == 0)
 			{
-				snprintf(who, sizeof who, "slot \"%s\" (its standby, before the slot was advanced)",
-						 r.name);
+				snprintf(who, sizeof who, "slot \"%s\" (its standby, before the slot was %s)",
+						 r.name, slot_lost(r) ? "lost" : "advanced");
 				add_position(g, max, who, holds[h].lsn, tli);
 			}
 	}

@@ -117,6 +117,17 @@ sync_tracks(RetentionShared *sh, const SlotRow *rows, int n, TimestampTz now)
 			memset(&t, 0, sizeof t);
 			strlcpy(t.name, r.name, sizeof t.name);
 		}
+		/* PG16+ keep no record of where an invalidated slot was (PG15: invalidated_at); hold
+		 * the last restart_lsn seen, so that archive cleanup keeps its standby's WAL. */
+		if (!slot_lost(r) && !XLogRecPtrIsInvalid(r.restart_lsn))
+			t.last_restart = r.restart_lsn;
+		else if (slot_lost(r) && XLogRecPtrIsInvalid(r.invalidated_at) &&
+				 XLogRecPtrIsInvalid(t.hold_lsn) && !XLogRecPtrIsInvalid(t.last_restart) &&
+				 !r.active)
+		{
+			t.hold_lsn = t.last_restart;
+			holds_changed = true;
+		}
 		if (r.active)
 		{
 			t.inactive_since = 0;
@@ -318,7 +329,8 @@ do_advance(RetentionShared *sh, const PassSlot &p, int64 limit)
 		snprintf(more, sizeof more, " (not further: WAL segment %s is not archived yet)",
 				 p.missing);
 
-	AdvanceResult r = advance_physical_slot(p.row.name, p.from, p.to, why, sizeof why);
+	AdvanceResult r =
+		advance_physical_slot(p.row.name, p.from, p.to, p.row.inactive_since, why, sizeof why);
 	if (r == AdvanceResult::Skipped)
 	{
 		ereport(DEBUG1,

@@ -20,7 +20,8 @@ struct SlotTrack
 {
 	char name[NAMEDATALEN];     /* "" when unused */
 	TimestampTz inactive_since; /* 0 while active or not yet seen */
-	XLogRecPtr hold_lsn;        /* standby of an advanced slot still needs WAL from here */
+	XLogRecPtr hold_lsn;        /* standby of an advanced or lost slot still needs WAL from here */
+	XLogRecPtr last_restart;    /* the restart_lsn last seen while the slot was valid */
 	int32 action;               /* RetentionAction of the last action (None: none yet) */
 	TimestampTz action_time;
 	XLogRecPtr action_from;

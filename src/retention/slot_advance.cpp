@@ -1,7 +1,7 @@
 /*
  * slot_advance.cpp -- the one place that writes a replication slot.
  *
- * Follows PostgreSQL 15's slotfuncs.c (pg_replication_slot_advance and
+ * Follows PostgreSQL's slotfuncs.c (pg_replication_slot_advance and
  * pg_physical_replication_slot_advance). The worker has no transaction, so the error path
  * does by hand what transaction abort would: release the slot and any LWLock.
  *
@@ -11,9 +11,10 @@
  */
 #include "retention/slot_advance.hpp"
 
+#include "pg/slots.hpp"
+
 extern "C"
 {
-#include "replication/slot.h"
 #include "storage/condition_variable.h"
 }
 
@@ -21,8 +22,8 @@ namespace pgls
 {
 
 AdvanceResult
-advance_physical_slot(const char *name, XLogRecPtr expected_restart, XLogRecPtr target, char *why,
-					  size_t why_len)
+advance_physical_slot(const char *name, XLogRecPtr expected_restart, XLogRecPtr target,
+					  TimestampTz inactive_since, char *why, size_t why_len)
 {
 	MemoryContext ctx = CurrentMemoryContext;
 	volatile AdvanceResult result = AdvanceResult::Skipped;
@@ -31,7 +32,7 @@ advance_physical_slot(const char *name, XLogRecPtr expected_restart, XLogRecPtr 
 	Assert(MyReplicationSlot == nullptr);
 	PG_TRY();
 	{
-		ReplicationSlotAcquire(name, true);
+		slot_acquire_nowait(name);
 		ReplicationSlot *slot = MyReplicationSlot;
 		if (!SlotIsPhysical(slot) || slot->data.persistency != RS_PERSISTENT ||
 			slot->data.restart_lsn != expected_restart || target <= slot->data.restart_lsn)
@@ -45,9 +46,13 @@ advance_physical_slot(const char *name, XLogRecPtr expected_restart, XLogRecPtr 
 			slot->data.restart_lsn = target;
 			SpinLockRelease(&slot->mutex);
 			ReplicationSlotMarkDirty();
-			ReplicationSlotsComputeRequiredLSN();
+			/* Saved before the WAL it released may go: a crash in between cannot leave the slot
+			 * pointing at removed WAL. PG18 (and 17.6) compute what slots need from the saved
+			 * restart_lsn, so computing before the save would keep the old WAL. */
 			ReplicationSlotSave();
+			ReplicationSlotsComputeRequiredLSN();
 			ReplicationSlotRelease();
+			slot_restore_inactive_since(slot, inactive_since);
 			result = AdvanceResult::Advanced;
 		}
 	}

@@ -20,8 +20,11 @@ enum class AdvanceResult
  * walsender using it makes this fail: skipped), checks it is still the persistent physical slot
  * at expected_restart, sets restart_lsn = target, marks it dirty, recomputes the WAL every slot
  * needs, saves it to disk and releases it. Any ERROR is caught; the slot is always released.
+ * inactive_since (SlotRow's, PG17+) is put back after the release: the slot stays as idle as it
+ * was (pg/slots.hpp, slot_restore_inactive_since).
  */
 AdvanceResult advance_physical_slot(const char *name, XLogRecPtr expected_restart,
-									XLogRecPtr target, char *why, size_t why_len);
+									XLogRecPtr target, TimestampTz inactive_since, char *why,
+									size_t why_len);
 
 } // namespace pgls

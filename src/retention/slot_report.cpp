@@ -24,7 +24,7 @@ check_archived(SlotReport *reports, int n, const ArchiveTarget &target, XLogRecP
 	{
 		SlotReport &r = reports[i];
 		r.archived = -1;
-		if (!checker.usable() || XLogRecPtrIsInvalid(r.row.restart_lsn))
+		if (!checker.usable() || !r.has_retained)
 			continue;
 		uint64_t from = r.row.restart_lsn / seg;
 		uint64_t to = current / seg; /* the current segment is not complete */
@@ -43,6 +43,7 @@ collect_slot_reports(SlotReport **out, ReportContext *ctx)
 	ctx->limit = retention_limit_bytes();
 	ctx->policy = retention_policy();
 	ctx->disk_free = pg_wal_free_bytes();
+	ctx->idle_timeout_s = idle_slot_timeout_seconds();
 	ctx->has_wal_rate = history_rate(Series::Current, 0, ctx->pos.current_lsn, ctx->now,
 									 kForecastWindowSeconds, &ctx->wal_rate);
 
@@ -60,7 +61,9 @@ collect_slot_reports(SlotReport **out, ReportContext *ctx)
 		SlotReport &r = reports[i];
 		r.row = rows[i];
 		r.status = slot_wal_status(r.row, ctx->pos, slots_min);
-		if (!XLogRecPtrIsInvalid(r.row.restart_lsn))
+		/* An invalidated slot holds no WAL, even where it keeps a restart_lsn (PG18's idle
+		 * timeout). */
+		if (!XLogRecPtrIsInvalid(r.row.restart_lsn) && !slot_lost(r.row))
 		{
 			r.has_retained = true;
 			r.retained = ctx->pos.current_lsn > r.row.restart_lsn
@@ -73,12 +76,23 @@ collect_slot_reports(SlotReport **out, ReportContext *ctx)
 		r.safe = safe.value_or(0);
 
 		r.has_track = slot_track_copy(r.row.index, r.row.name, &r.track);
-		if (r.has_track && !r.row.active && r.track.inactive_since != 0)
+		/* Inactive since: the server's own record (PG17+; exact, and the worker may have missed
+		 * a short active spell), else since the worker first saw the slot inactive. */
+		TimestampTz since = r.row.active ? 0 : r.row.inactive_since;
+		if (!r.row.active && since == 0 && r.has_track)
+			since = r.track.inactive_since;
+		if (since != 0)
 		{
 			r.has_inactive = true;
-			r.inactive_seconds =
-				static_cast<double>(ctx->now - r.track.inactive_since) / USECS_PER_SEC;
+			r.inactive_seconds = static_cast<double>(ctx->now - since) / USECS_PER_SEC;
 		}
+		/* PG18: idle_replication_slot_timeout invalidates the slot at the first checkpoint after
+		 * it has been inactive that long, by the server's inactive_since. */
+		std::optional<double> idle_left;
+		if (ctx->idle_timeout_s > 0 && !r.row.active && !slot_lost(r.row) &&
+			!XLogRecPtrIsInvalid(r.row.restart_lsn) && r.row.inactive_since != 0)
+			idle_left = ctx->idle_timeout_s -
+						static_cast<double>(ctx->now - r.row.inactive_since) / USECS_PER_SEC;
 
 		/* How fast the slot's retained WAL grows. */
 		if (ctx->has_wal_rate && r.status != WalStatus::Lost && r.has_retained)
@@ -99,7 +113,7 @@ collect_slot_reports(SlotReport **out, ReportContext *ctx)
 				}
 			}
 		}
-		if (r.status != WalStatus::Lost && r.has_retained)
+		if (!slot_lost(r.row) && r.has_retained)
 		{
 			std::optional<int64_t> retention_headroom;
 			if (ctx->limit > 0)
@@ -110,7 +124,7 @@ collect_slot_reports(SlotReport **out, ReportContext *ctx)
 			std::optional<double> rate;
 			if (r.has_rate)
 				rate = r.growth_rate;
-			Forecast f = forecast_to_limit(retention_headroom, safe, disk, rate);
+			Forecast f = forecast_to_limit(retention_headroom, safe, disk, rate, idle_left);
 			r.limit_kind = f.kind;
 			r.headroom = f.headroom_bytes;
 			r.has_seconds = f.seconds.has_value();

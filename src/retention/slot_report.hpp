@@ -6,11 +6,13 @@
  *   wal_status         slot_state.hpp, slot_wal_status()
  *   safe_wal_size      core's formula against the same current position
  *   retained_archived  every completed segment from the restart segment on is in the archive
- *   inactive_seconds   since the worker first saw the slot inactive (PG15 does not record it)
+ *   inactive_seconds   since the slot is inactive: the server's inactive_since (PG17+), or
+ *                      since the worker first saw it inactive (PG15 and 16 do not record it)
  *   seconds_to_limit   the nearest limit (core/retention.hpp forecast_to_limit) at the slot's
  *                      growth rate: the WAL rate over the last kForecastWindowSeconds from the
  *                      monitor's history for an inactive slot; for an active one that rate minus
- *                      its walsender's replay rate
+ *                      its walsender's replay rate; on PG18 also the time left until
+ *                      idle_replication_slot_timeout invalidates an inactive slot
  */
 #pragma once
 
@@ -52,7 +54,8 @@ struct ReportContext
 	TimestampTz now;
 	int64 limit; /* -1: off */
 	RetentionPolicy policy;
-	int64 disk_free; /* -1: unknown */
+	int64 disk_free;    /* -1: unknown */
+	int idle_timeout_s; /* idle_replication_slot_timeout: 0 off, -1 not in this server */
 	bool has_wal_rate;
 	double wal_rate;
 };

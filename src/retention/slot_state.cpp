@@ -9,7 +9,6 @@
 extern "C"
 {
 #include "access/timeline.h"
-#include "replication/slot.h"
 #include "replication/walreceiver.h"
 #include "nodes/pg_list.h"
 }
@@ -41,8 +40,12 @@ read_slots(SlotRow **out)
 		r.persistent = slot->data.persistency == RS_PERSISTENT;
 		r.active_pid = slot->active_pid;
 		r.restart_lsn = slot->data.restart_lsn;
-		r.invalidated_at = slot->data.invalidated_at;
+		SlotVersionFields v;
+		slot_version_fields(slot, &v);
 		SpinLockRelease(&slot->mutex);
+		r.invalidated = v.invalidated;
+		r.invalidated_at = v.invalidated_at;
+		r.inactive_since = v.inactive_since;
 		r.active = r.active_pid != 0;
 	}
 	LWLockRelease(ReplicationSlotControlLock);
@@ -55,7 +58,7 @@ slots_min_restart(const SlotRow *rows, int n)
 {
 	XLogRecPtr min = InvalidXLogRecPtr;
 	for (int i = 0; i < n; i++)
-		if (!XLogRecPtrIsInvalid(rows[i].restart_lsn) &&
+		if (!XLogRecPtrIsInvalid(rows[i].restart_lsn) && !slot_lost(rows[i]) &&
 			(XLogRecPtrIsInvalid(min) || rows[i].restart_lsn < min))
 			min = rows[i].restart_lsn;
 	return min;
@@ -92,8 +95,11 @@ wal_keep_settings(void)
 WalStatus
 slot_wal_status(const SlotRow &slot, const ServerPos &pos, XLogRecPtr slots_min)
 {
+	/* As pg_get_replication_slots: an invalidated slot is lost, or "unreserved" while a
+	 * walsender still uses it with a restart_lsn (PG15: never, the position is cleared). */
 	if (slot_lost(slot))
-		return WalStatus::Lost;
+		return !XLogRecPtrIsInvalid(slot.restart_lsn) && slot.active ? WalStatus::Unreserved
+																	 : WalStatus::Lost;
 	if (XLogRecPtrIsInvalid(slot.restart_lsn))
 		return WalStatus::Invalid;
 

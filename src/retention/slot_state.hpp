@@ -7,6 +7,7 @@
 #pragma once
 
 #include "pg/pg_headers.hpp"
+#include "pg/slots.hpp"
 
 #include "core/retention.hpp"
 
@@ -24,22 +25,24 @@ struct SlotRow
 	bool persistent;
 	bool active;
 	int active_pid;
-	XLogRecPtr restart_lsn;    /* InvalidXLogRecPtr: none (never reserved, or lost) */
-	XLogRecPtr invalidated_at; /* PG15: restart_lsn when max_slot_wal_keep_size invalidated it */
+	XLogRecPtr restart_lsn;     /* InvalidXLogRecPtr: none (never reserved, or lost) */
+	SlotCause invalidated;      /* None: valid (pg/slots.hpp) */
+	XLogRecPtr invalidated_at;  /* PG15: restart_lsn when max_slot_wal_keep_size invalidated it */
+	TimestampTz inactive_since; /* PG17+: the server's record; 0 before PG17 or while active */
 };
 
 /* Copies every in-use slot under ReplicationSlotControlLock and each slot's spinlock. Returns
  * the count; *out is palloc'd (nullptr when there is none). */
 int read_slots(SlotRow **out);
 
-/* A slot is lost when PG15 invalidated it: restart_lsn cleared, invalidated_at set. */
+/* A slot is lost when the server invalidated it (any version, any cause): it holds no WAL. */
 inline bool
 slot_lost(const SlotRow &s)
 {
-	return XLogRecPtrIsInvalid(s.restart_lsn) && !XLogRecPtrIsInvalid(s.invalidated_at);
+	return s.invalidated != SlotCause::None;
 }
 
-/* The oldest restart_lsn of all slots (what KeepLogSeg sees), 0 when none. */
+/* The oldest restart_lsn of all valid slots (what KeepLogSeg sees), 0 when none. */
 XLogRecPtr slots_min_restart(const SlotRow *rows, int n);
 
 struct ServerPos

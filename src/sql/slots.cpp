@@ -77,6 +77,12 @@ forecast_text(const SlotReport &r, char *buf, size_t len)
 	buf[0] = '\0';
 	if (r.limit_kind == LimitKind::None)
 		return;
+	if (r.limit_kind == LimitKind::IdleTimeout)
+	{
+		fmt_seconds(r.seconds_to_limit, when, sizeof when);
+		snprintf(buf, len, "; idle_replication_slot_timeout invalidates it in about %s", when);
+		return;
+	}
 	if (!r.has_seconds)
 	{
 		snprintf(buf, len, "; no recent WAL rate to forecast from");
@@ -154,8 +160,19 @@ slot_rows(ReturnSetInfo *rsinfo, const SlotReport &r, const ReportContext &ctx)
 		}
 	}
 
+	/* A lost slot whose standby has not come back: where the worker last saw it (PG16+). */
+	if (r.has_track && !XLogRecPtrIsInvalid(r.track.hold_lsn) && !r.row.active && slot_lost(r.row))
+	{
+		snprintf(msg, sizeof msg,
+				 "slot %s was invalidated (%s); its standby needs WAL from %X/%X, which it must "
+				 "restore from the archive",
+				 name, slot_cause_name(r.row.invalidated), PGLS_LSN_ARGS(r.track.hold_lsn));
+		emit(rsinfo, "warning", "retention", msg,
+			 "Archive cleanup keeps that WAL. An invalidated slot holds no WAL (and PostgreSQL 18 "
+			 "refuses it): drop it and create it again for the standby.");
+	}
 	/* An advanced slot whose standby has not come back. */
-	if (r.has_track && !XLogRecPtrIsInvalid(r.track.hold_lsn) && !r.row.active)
+	else if (r.has_track && !XLogRecPtrIsInvalid(r.track.hold_lsn) && !r.row.active)
 	{
 		snprintf(msg, sizeof msg,
 				 "slot %s was advanced by the retention policy to %X/%X; its standby needs WAL "
@@ -174,11 +191,18 @@ slot_rows(ReturnSetInfo *rsinfo, const SlotReport &r, const ReportContext &ctx)
 	{
 		bool critical =
 			r.limit_kind != LimitKind::RetentionLimit && r.seconds_to_limit < kCriticalSeconds;
-		snprintf(msg, sizeof msg, "slot %s holds %s of WAL%s", name, held, fc);
+		if (r.limit_kind == LimitKind::IdleTimeout)
+			snprintf(msg, sizeof msg, "inactive slot %s%s", name, fc);
+		else
+			snprintf(msg, sizeof msg, "slot %s holds %s of WAL%s", name, held, fc);
 		emit(rsinfo, critical ? "critical" : "warning", "retention", msg,
 			 r.limit_kind == LimitKind::Disk
 				 ? "Free space in pg_wal, or set pg_logship.slot_retention_limit with "
 				   "slot_retention_policy = advance_archived."
+			 : r.limit_kind == LimitKind::IdleTimeout
+				 ? "At the first checkpoint after that, the slot is invalidated and its standby "
+				   "can no longer use it. Start the standby, or raise or turn off "
+				   "idle_replication_slot_timeout; advancing the slot does not reset its idle time."
 				 : nullptr);
 	}
 }

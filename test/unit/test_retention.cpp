@@ -282,6 +282,29 @@ TEST(Forecast, NoRateNoSecondsButLossIsNow)
 			  LimitKind::None);
 }
 
+TEST(Forecast, IdleTimeoutIsATime)
+{
+	/* Sooner than the byte limit at this rate (50 MB at 10 MB/s: 5 s). */
+	auto f = forecast_to_limit(std::nullopt, int64_t(50 * MB), uint64_t(1000 * MB), 10.0 * MB, 2.0);
+	EXPECT_EQ(f.kind, LimitKind::IdleTimeout);
+	ASSERT_TRUE(f.seconds);
+	EXPECT_DOUBLE_EQ(*f.seconds, 2.0);
+	EXPECT_EQ(f.headroom_bytes, int64_t(50 * MB));
+	EXPECT_STREQ(limit_kind_name(f.kind), "idle_replication_slot_timeout");
+	/* Later than the byte limit: the byte limit stays. */
+	f = forecast_to_limit(std::nullopt, int64_t(50 * MB), uint64_t(1000 * MB), 10.0 * MB, 60.0);
+	EXPECT_EQ(f.kind, LimitKind::SlotKeepSize);
+	EXPECT_DOUBLE_EQ(*f.seconds, 5.0);
+	/* No WAL rate (an idle primary): the timeout is the only forecast there is. */
+	f = forecast_to_limit(std::nullopt, std::nullopt, uint64_t(1000 * MB), std::nullopt, 600.0);
+	EXPECT_EQ(f.kind, LimitKind::IdleTimeout);
+	EXPECT_DOUBLE_EQ(*f.seconds, 600.0);
+	/* Already past it (invalidated at the next checkpoint): 0 seconds. */
+	f = forecast_to_limit(std::nullopt, std::nullopt, std::nullopt, std::nullopt, -5.0);
+	EXPECT_EQ(f.kind, LimitKind::IdleTimeout);
+	EXPECT_DOUBLE_EQ(*f.seconds, 0.0);
+}
+
 TEST(Pretty, BytesAndSeconds)
 {
 	EXPECT_EQ(pretty_bytes(512), "512 bytes");
