@@ -18,6 +18,7 @@ use PgLogshipTest;
 
 my $archive = new_archive_dir('archive');
 my $wal     = "$archive/wal";
+my @from_archive = ('--archive-dir', $archive);    # restore options
 
 # Settings every node gets on top of pg_logship's.
 my $common = qq(
@@ -27,13 +28,6 @@ wal_keep_size = 128MB
 );
 
 # ---- helpers --------------------------------------------------------------------------------
-
-# The timeline a node writes WAL on.
-sub current_tli
-{
-	my ($node) = @_;
-	return hex(substr($node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())'), 0, 8));
-}
 
 sub add_known_rows
 {
@@ -51,30 +45,6 @@ sub checksums
 		history  => table_checksum($node, 'pgbench_history',  't::text'),
 		known    => table_checksum($node, 'known',            'id'),
 	};
-}
-
-# md5 of an archived file as `pg_logship restore` gives it back (archived files are stored with a
-# header and compressed); undef when restore fails.
-my $restore_dir = PostgreSQL::Test::Utils::tempdir('restored');
-sub restored_md5
-{
-	my ($file) = @_;
-	my $dest = "$restore_dir/$file";
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ pgls_bin(), 'restore', '--archive-dir', $archive, $file, $dest ],
-		'>', \$out, '2>', \$err)
-	  or do { diag("restore $file failed: $err"); return undef; };
-	my $md5 = file_md5($dest);
-	unlink $dest;
-	return $md5;
-}
-
-# Waits until $node archived $walfile and has no .ready left.
-sub wait_archived
-{
-	my ($node, $walfile) = @_;
-	wait_for_archived($node, $walfile);
-	pgls_wait_ready_empty($node);
 }
 
 # ---- primary, base backup, standbys ---------------------------------------------------------
@@ -207,7 +177,7 @@ ok(-f "$wal/00000002.history", '00000002.history archived');
 my $history = slurp_file($standby1->data_dir . '/pg_wal/00000002.history');
 like($history, qr{^1\t[0-9A-F]+/[0-9A-F]+\t}, 'history file names the switch point on timeline 1');
 my ($switch_lsn) = $history =~ m{^1\t([0-9A-F]+/[0-9A-F]+)\t};
-is(restored_md5('00000002.history'), file_md5($standby1->data_dir . '/pg_wal/00000002.history'),
+is(restored_md5('00000002.history', @from_archive), file_md5($standby1->data_dir . '/pg_wal/00000002.history'),
 	'archived history file is standby1\'s');
 is(lsn_segno($switch_lsn), lsn_segno($primary_end), 'the switch point is in the primary\'s last segment');
 is($standby1->safe_psql('postgres', "SELECT '$switch_lsn'::pg_lsn <= '$primary_end'::pg_lsn"),
@@ -249,7 +219,7 @@ for my $node (@standbys)
 	for my $f (@files)
 	{
 		next unless -f "$pg_wal/$f" && -f "$pg_wal/archive_status/$f.done";
-		is(restored_md5($f), file_md5("$pg_wal/$f"), $node->name . ": archived $f restores identical");
+		is(restored_md5($f, @from_archive), file_md5("$pg_wal/$f"), $node->name . ": archived $f restores identical");
 		$compared++;
 	}
 }

@@ -59,14 +59,14 @@ sub checksums
 	};
 }
 
-sub wait_archived
+# Names of the files $node's archive_status says were archived (.done) and still in its pg_wal.
+# restore options for server $server's folder.
+sub per_server
 {
-	my ($node, $walfile) = @_;
-	wait_for_archived($node, $walfile);
-	pgls_wait_ready_empty($node);
+	my ($server) = @_;
+	return ('--archive-dir', $archive, '--layout', 'per_server', '--server', $server);
 }
 
-# Names of the files $node's archive_status says were archived (.done) and still in its pg_wal.
 sub done_files
 {
 	my ($node) = @_;
@@ -76,26 +76,6 @@ sub done_files
 	  readdir($dh);
 	closedir($dh);
 	return @done;
-}
-
-# md5 of a file in a server's folder as `pg_logship restore` gives it back (archived files are
-# stored with a header and compressed); undef when restore fails.
-my $restore_dir = PostgreSQL::Test::Utils::tempdir('restored');
-sub restored_md5
-{
-	my ($server, $file) = @_;
-	my $dest = "$restore_dir/$file";
-	my ($out, $err) = ('', '');
-	IPC::Run::run(
-		[
-			pgls_bin(), 'restore', '--archive-dir', $archive, '--layout', 'per_server',
-			'--server', $server, $file, $dest
-		],
-		'>', \$out, '2>', \$err)
-	  or do { diag("restore $file from $server failed: $err"); return undef; };
-	my $md5 = file_md5($dest);
-	unlink $dest;
-	return $md5;
 }
 
 sub run_verify
@@ -246,7 +226,7 @@ for my $node ($primary, @standbys)
 	is_deeply(\@missing, [], "$n: every .done file of its pg_wal is in its folder");
 	my @differ = grep {
 		$in_folder{$_}
-		  && (restored_md5($n, $_) // 'failed') ne file_md5($node->data_dir . "/pg_wal/$_")
+		  && (restored_md5($_, per_server($n)) // 'failed') ne file_md5($node->data_dir . "/pg_wal/$_")
 	} @done;
 	is_deeply(\@differ, [],
 		"$n: and restores identical to its pg_wal copy (" . scalar(@done) . ' compared)');
@@ -299,7 +279,7 @@ for my $f (sort keys %seen)
 	my @in = @{ $seen{$f} };
 	next if @in < 2;
 	$shared++;
-	my %md5 = map { (restored_md5($_, $f) // "failed in $_") => 1 } @in;
+	my %md5 = map { (restored_md5($f, per_server($_)) // "failed in $_") => 1 } @in;
 	push @differ, "$f (@in)" if keys %md5 > 1;
 }
 cmp_ok($shared, '>', 5, "$shared files are in more than one folder");

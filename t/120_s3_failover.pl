@@ -23,38 +23,13 @@ use PgLogshipS3;
 my $gw     = PgLogshipS3->start;
 my $prefix = 'prod';
 my $common = "shared_buffers = 16MB\nautovacuum = off\nwal_keep_size = 128MB\n";
-my $scratch = PostgreSQL::Test::Utils::tempdir('scratch');
-
-sub current_tli
-{
-	my ($node) = @_;
-	return hex(substr($node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())'), 0, 8));
-}
+my @from_bucket = ('--archive-dir', $gw->location($prefix), $gw->cli_args);    # restore options
 
 sub add_rows
 {
 	my ($node, $from, $to) = @_;
 	$node->safe_psql('postgres',
 		"INSERT INTO known SELECT g, md5(g::text) FROM generate_series($from, $to) g");
-}
-
-# md5 of an archived object as `pg_logship restore` gives it back from the bucket.
-sub restored_md5
-{
-	my ($file) = @_;
-	my ($rc, $out, $err) = run_cmd(pgls_bin(), 'restore', '--archive-dir', $gw->location($prefix),
-		$gw->cli_args, $file, "$scratch/$file");
-	return undef if $rc != 0;
-	my $md5 = file_md5("$scratch/$file");
-	unlink "$scratch/$file";
-	return $md5;
-}
-
-sub wait_archived
-{
-	my ($node, $walfile) = @_;
-	wait_for_archived($node, $walfile);
-	pgls_wait_ready_empty($node);
 }
 
 # ---- primary, base backup, standbys ---------------------------------------------------------
@@ -162,7 +137,7 @@ my (undef, $last_tl2_segno) = parse_seg($last_tl2);
 is_deeply([ sort { $a <=> $b } @{ $segs{2} } ], [ $switch_seg .. $last_tl2_segno ],
 	'timeline 2: every segment once');
 ok((grep { $_ eq '00000002.history' } @files), '00000002.history in the bucket');
-is(restored_md5('00000002.history'), file_md5($standby1->data_dir . '/pg_wal/00000002.history'),
+is(restored_md5('00000002.history', @from_bucket), file_md5($standby1->data_dir . '/pg_wal/00000002.history'),
 	'the history file restores to standby1\'s');
 
 # Content: what the servers still hold in pg_wal, and the object metadata.
@@ -173,7 +148,7 @@ for my $node (@standbys)
 	for my $f (@files)
 	{
 		next unless -f "$pg_wal/$f" && -f "$pg_wal/archive_status/$f.done";
-		is(restored_md5($f), file_md5("$pg_wal/$f"), $node->name . ": $f restores identical");
+		is(restored_md5($f, @from_bucket), file_md5("$pg_wal/$f"), $node->name . ": $f restores identical");
 		$compared++;
 	}
 }

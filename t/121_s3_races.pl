@@ -28,18 +28,6 @@ my $gw       = PgLogshipS3->start;
 my $n_clones = 4;
 my $scratch  = PostgreSQL::Test::Utils::tempdir('scratch');
 
-# md5 of an object's original bytes (restored from the bucket by the CLI), or undef.
-sub restored_md5
-{
-	my ($prefix, $file, @extra) = @_;
-	my ($rc) = run_cmd(pgls_bin(), 'restore', '--archive-dir', $gw->location($prefix),
-		$gw->cli_args, @extra, $file, "$scratch/out");
-	return undef if $rc != 0;
-	my $md5 = file_md5("$scratch/out");
-	unlink "$scratch/out";
-	return $md5;
-}
-
 # ---- the source -----------------------------------------------------------------------------
 
 my $src = PostgreSQL::Test::Cluster->new('source');
@@ -91,7 +79,8 @@ for my $round (1, 2)
 
 	my @files = map { m{^\Q$prefix\E/wal/(.+)$} ? $1 : () } $gw->s3_keys("$prefix/");
 	is_deeply(\@files, \@segments, "round $round: each segment once in the bucket");
-	is(restored_md5($prefix, $_), $src_md5{$_}, "round $round: $_ has the source's bytes")
+	is(restored_md5($_, '--archive-dir', $gw->location($prefix),
+			$gw->cli_args), $src_md5{$_}, "round $round: $_ has the source's bytes")
 	  for @segments;
 	my ($published, $conflicts) = (0, 0);
 	for my $c (@clones)

@@ -22,17 +22,6 @@ use PgLogshipS3;
 my $gw      = PgLogshipS3->start;
 my $scratch = PostgreSQL::Test::Utils::tempdir('scratch');
 
-sub restored_md5
-{
-	my ($prefix, $file) = @_;
-	my ($rc) = run_cmd(pgls_bin(), 'restore', '--archive-dir', $gw->location($prefix),
-		$gw->cli_args, $file, "$scratch/out");
-	return undef if $rc != 0;
-	my $md5 = file_md5("$scratch/out");
-	unlink "$scratch/out";
-	return $md5;
-}
-
 # ---- part 1: the gateway goes away and comes back -------------------------------------------
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
@@ -69,7 +58,7 @@ pgls_wait_ready_empty($primary);
 pass('archiving resumed by itself once the gateway was back');
 for my $seg ($first, @while_down)
 {
-	is(restored_md5('faults', $seg), file_md5($primary->data_dir . "/pg_wal/$seg"),
+	is(restored_md5($seg, '--archive-dir', $gw->location('faults'), $gw->cli_args), file_md5($primary->data_dir . "/pg_wal/$seg"),
 		"$seg is in the bucket with PostgreSQL's bytes");
 }
 my ($rc, $out) = run_cmd(pgls_bin(), 'verify', '--archive-dir', $gw->location('faults'),

@@ -23,6 +23,7 @@ our @EXPORT = qw(
   archived_content archived_md5 switch_wal ready_files run_cmd
   seg_name parse_seg lsn_segno lsn_value
   instance_id temp_name dead_pid start_with_conf_cluster_name default_server_name
+  restored_md5 wait_archived current_tli
 );
 
 # The installed CLI, beside the server binaries.
@@ -194,6 +195,40 @@ sub archived_content
 	my @r = (file_md5($out), -s $out);
 	unlink $out;
 	return @r;
+}
+
+# md5 of an archived file as `pg_logship restore` gives it back (archived files are stored with a
+# header and compressed): restore @options (--archive-dir, --layout, --server, --s3-*) $file.
+# undef when restore fails.
+my $restored_dir;
+
+sub restored_md5
+{
+	my ($file, @options) = @_;
+	$restored_dir //= PostgreSQL::Test::Utils::tempdir('restored');
+	my $dest = "$restored_dir/$file";
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ pgls_bin(), 'restore', @options, $file, $dest ], '>', \$out, '2>', \$err)
+	  or do { diag("restore @options $file failed: $err"); return undef; };
+	my $md5 = file_md5($dest);
+	unlink $dest;
+	return $md5;
+}
+
+# Waits until $node archived $walfile and has no .ready left.
+sub wait_archived
+{
+	my ($node, $walfile) = @_;
+	wait_for_archived($node, $walfile);
+	pgls_wait_ready_empty($node);
+}
+
+# The timeline a node writes WAL on.
+sub current_tli
+{
+	my ($node) = @_;
+	return hex(
+		substr($node->safe_psql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())'), 0, 8));
 }
 
 # md5 of the original bytes of an archived file ('unrestorable' when it cannot be restored).
