@@ -7,7 +7,9 @@
 #include "pg/pg_headers.hpp"
 
 #include "archive/pool.hpp"
+#include "core/interrupt.hpp"
 #include "monitor/monitor.hpp"
+#include "pg/guard.hpp"
 #include "retention/retention.hpp"
 #include "settings.hpp"
 #include "shmem.hpp"
@@ -20,6 +22,24 @@ extern "C"
 	PGDLLEXPORT void _PG_init(void);
 }
 
+namespace
+{
+
+/*
+ * The core's long loops (listing, decoding, removing in the archive) call this once per entry or
+ * chunk. A cancel, statement_timeout or terminate then arrives as PgError, which unwinds the C++
+ * frames and is raised again by the entry point's guard (a terminate ends the process). Nothing
+ * pending: no sigsetjmp at all.
+ */
+void
+check_pg_interrupts()
+{
+	if (INTERRUPTS_PENDING_CONDITION())
+		pgls::pg_call([]() { CHECK_FOR_INTERRUPTS(); });
+}
+
+} // namespace
+
 /*
  * Each feature's init defines its settings and, when preloading, registers its shared memory and
  * worker tasks. Without shared_preload_libraries only the settings exist: the archive module
@@ -31,6 +51,7 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 
+	pgls::set_interrupt_hook(check_pg_interrupts);
 	pgls::define_settings();
 	pgls::monitor_init();
 	pgls::retention_init();
