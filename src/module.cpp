@@ -6,6 +6,7 @@
  */
 #include "pg/pg_headers.hpp"
 
+#include "archive/archiver_watch.hpp"
 #include "archive/pool.hpp"
 #include "core/interrupt.hpp"
 #include "monitor/monitor.hpp"
@@ -56,6 +57,7 @@ _PG_init(void)
 	pgls::monitor_init();
 	pgls::retention_init();
 	pgls::archive_pool_init();
+	pgls::archiver_watch_init();
 	/* Further features' init calls go here, before the prefix is reserved. */
 	MarkGUCPrefixReserved("pg_logship");
 

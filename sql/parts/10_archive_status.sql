@@ -29,7 +29,8 @@ CREATE FUNCTION pg_logship.archive_status_internal(
     OUT queue_depth integer,
     OUT worker_files bigint,
     OUT inline_files bigint,
-    OUT files_per_second double precision)
+    OUT files_per_second double precision,
+    OUT archiver_wakeups bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pgls_archive_status_internal'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
@@ -68,6 +69,7 @@ SELECT s.archive_dir,
        s.temp_files_swept,
        s.last_error,
        s.last_error_time,
+       s.archiver_wakeups,
        s.archive_workers,
        s.workers_running,
        s.queue_depth,
