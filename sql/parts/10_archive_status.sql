@@ -30,6 +30,7 @@ CREATE FUNCTION pg_logship.archive_status_internal(
     OUT worker_files bigint,
     OUT inline_files bigint,
     OUT files_per_second double precision,
+    OUT lookahead_scans bigint,
     OUT archiver_wakeups bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pgls_archive_status_internal'
@@ -76,6 +77,7 @@ SELECT s.archive_dir,
        s.worker_files,
        s.inline_files,
        round(s.files_per_second::numeric, 2) AS files_per_second,
+       s.lookahead_scans,
        CASE WHEN s.bytes_written > 0
             THEN round(s.bytes_original::numeric / s.bytes_written, 2) END AS compression_ratio,
        a.stats_reset

@@ -95,7 +95,7 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 
 	enum
 	{
-		NCOLS = 30
+		NCOLS = 31
 	};
 	Datum values[NCOLS];
 	bool nulls[NCOLS];
@@ -192,6 +192,7 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 	values[i++] = Int64GetDatum(static_cast<int64>(ps.worker_files));
 	values[i++] = Int64GetDatum(static_cast<int64>(ps.inline_files));
 	values[i++] = Float8GetDatum(ps.files_per_second);
+	values[i++] = Int64GetDatum(static_cast<int64>(ps.lookahead_scans));
 	values[i++] = Int64GetDatum(static_cast<int64>(pgls::archiver_watch_wakeups()));
 	Assert(i == NCOLS);
 
