@@ -113,7 +113,7 @@ $(CLI): $(CLI_OBJS) $(CORE_OBJS)
 	$(CXX) -o $@ $^ $(COMPRESS_LIBS) -static-libstdc++ -static-libgcc -ldl -pthread
 
 # PG-free parts of the module that are unit-tested too.
-UNIT_EXTRA_OBJS = src/archive/job_queue.o
+UNIT_EXTRA_OBJS = src/archive/job_queue.o src/archive/archive_call.o src/archive/store_cache.o
 
 $(UNIT): $(UNIT_OBJS) $(CORE_OBJS) $(UNIT_EXTRA_OBJS)
 	@mkdir -p build

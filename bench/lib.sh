@@ -23,6 +23,7 @@
 #   PGLS_BENCH_WORK=DIR       work dir (default $PGLS_OUT/bench-work); removed at the end
 #   PGLS_BENCH_KEEP=1         keep the work dir
 #   PGLS_BENCH_STALL=N        give up on a variant after N s without progress (default 60)
+#   PGLS_BENCH_BACKLOG=N      files in the long backlog of backlog.sh (default 2000, quick 300)
 
 BL_BINDIR=${BL_BINDIR:-$(pg_config --bindir)}
 BL_PKGLIBDIR=${BL_PKGLIBDIR:-$(pg_config --pkglibdir)}
@@ -35,11 +36,13 @@ if [ "${PGLS_BENCH_QUICK:-0}" = 1 ]; then
 	BL_TPS_SECONDS=${PGLS_BENCH_TPS_SECONDS:-5}
 	BL_TPS_ROUNDS=${PGLS_BENCH_TPS_ROUNDS:-1}
 	BL_REPEAT=${PGLS_BENCH_REPEAT:-1}
+	BL_BACKLOG=${PGLS_BENCH_BACKLOG:-300}
 else
 	BL_SEGMENTS=${PGLS_BENCH_SEGMENTS:-64}
 	BL_TPS_SECONDS=${PGLS_BENCH_TPS_SECONDS:-20}
 	BL_TPS_ROUNDS=${PGLS_BENCH_TPS_ROUNDS:-2}
 	BL_REPEAT=${PGLS_BENCH_REPEAT:-3}
+	BL_BACKLOG=${PGLS_BENCH_BACKLOG:-2000}
 fi
 BL_PREFETCH=${PGLS_BENCH_PREFETCH:-8}
 BL_TPS_SCALE=10
@@ -112,11 +115,13 @@ bl_result() {
 
 # --- clusters ---------------------------------------------------------------------------------
 
-# bl_initdb DATADIR: a new cluster with the settings every server of the benchmark shares.
-# Archiving is on but paused (no archive_command or archive_library): .ready files accumulate.
+# bl_initdb DATADIR [INITDB_ARG...]: a new cluster with the settings every server of the
+# benchmark shares. Archiving is on but paused (no archive_command or archive_library): .ready
+# files accumulate.
 bl_initdb() {
 	local d=$1
-	"$BL_BINDIR/initdb" -D "$d" -A trust -U "$BL_USER" --no-instructions >/dev/null
+	shift
+	"$BL_BINDIR/initdb" -D "$d" -A trust -U "$BL_USER" --no-instructions "$@" >/dev/null
 	cat >>"$d/postgresql.conf" <<EOF
 
 # --- pg_logship bench: common settings ---

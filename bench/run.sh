@@ -12,6 +12,8 @@
 #   2. Find out what this pg_logship build offers (bl_detect_features): pg_logship.compression,
 #      .archive_workers, `pg_logship restore --prefetch`, pgBackRest, basic_archive.
 #   3. bench/drain.sh: backlog drain rate of each archiver (copies of the template).
+#      bench/backlog.sh: the look-ahead on a backlog of 2,000 small files, against basic_archive
+#      (its own template of 1 MiB segments).
 #   4. bench/recovery.sh: archive-recovery time of that WAL (copies of the base).
 #      Both go over all their variants PGLS_BENCH_REPEAT times (3; quick: 1), in passes; the
 #      tables show the median and the range.
@@ -117,7 +119,7 @@ bl_log "features: compression='${F_COMPRESSION:-not built}' archive_workers=$F_W
 # --- 2. the phases ----------------------------------------------------------------------------
 
 failed_phases=()
-for phase in drain profile recovery tps; do
+for phase in drain backlog profile recovery tps; do
 	T0=$EPOCHREALTIME
 	bash "bench/$phase.sh" "$WORK" || failed_phases+=("$phase")
 	bl_log "$phase: done in $(bl_fmt '%.0f' "$(bl_elapsed "$T0")") s"
@@ -169,6 +171,26 @@ recovery_table() {
 			lim = (limit != "" && $6 > 0) ? sprintf("%.0f%%", 100 * limit / $6) : "n/a"
 			printf "%s|%s|%.1f|%.2f|%s|%s|%s\n", $2, range($6, $9, $11, $12), ($6 > 0 ? $5 / $6 : 0), $7, vs, lim, note
 		}' "$agg"
+}
+
+# backlog.tsv aggregated: key label status note files secs scans archived failed n_ok n lo hi
+backlog_table() {
+	local tsv=$BL_RESULTS/backlog.tsv agg=$BL_WORK/backlog.agg.tsv basic_rate=''
+	[ -f "$tsv" ] || return 0
+	bl_aggregate 6 <"$tsv" >"$agg"
+	basic_rate=$(awk -F'\t' '$1 == "basic" && $3 == "ok" { printf "%.6f", $5 / $6 }' "$agg")
+	echo "archiver|files/s|seconds (median [range])|vs basic_archive|look-ahead directory scans|files per scan|note"
+	echo "l|r|r|r|r|r|l"
+	awk -F'\t' -v basic="$basic_rate" "$AWK_RANGE"'
+		$3 == "ok" {
+			rate = $5 / $6
+			ratio = basic != "" ? sprintf("%.2fx", rate / basic) : "n/a"
+			scans = $7 != "" ? $7 : "-"
+			per = ($7 != "" && $7 > 0) ? sprintf("%.0f", $5 / $7) : "-"
+			printf "%s|%.0f|%s|%s|%s|%s|%s\n", $2, rate, range($6, $10, $12, $13), ratio, scans, per, $4
+			next
+		}
+		{ printf "%s||||||%s\n", $2, ($3 == "na" ? $4 : "FAILED: " $4) }' "$agg"
 }
 
 tps_table() {
@@ -226,6 +248,14 @@ report() {
 	echo
 	drain_table | bl_table
 	echo
+	echo "### Archiving a backlog of $BL_BACKLOG small files ($BL_REPEAT pass(es))"
+	echo
+	echo "The look-ahead's cost on a long backlog (bench/backlog.sh): $BL_BACKLOG segments of 1 MiB"
+	echo "(initdb --wal-segsize=1), drained as above. Before the batch, the look-ahead read all of"
+	echo "pg_wal/archive_status for every file: $BL_BACKLOG scans of up to $BL_BACKLOG names each."
+	echo
+	backlog_table | bl_table
+	echo
 	echo "### Archive recovery of the same WAL ($BL_REPEAT pass(es))"
 	echo
 	echo "A base backup taken before the WAL was generated, \`recovery.signal\`, replay to the end of"
@@ -262,7 +292,7 @@ report() {
 }
 
 report | tee "$ART/bench.md"
-for phase in drain recovery tps tps-runs; do
+for phase in drain backlog recovery tps tps-runs; do
 	if [ -f "$BL_RESULTS/$phase.tsv" ]; then cp "$BL_RESULTS/$phase.tsv" "$ART/bench-$phase.tsv"; fi
 done
 echo

@@ -6,11 +6,13 @@
  */
 #include "pg/pg_headers.hpp"
 
+#include "archive/archiver_watch.hpp"
 #include "archive/pool.hpp"
 #include "core/interrupt.hpp"
 #include "archive/s3_probe.hpp"
 #include "archive/server_identity.hpp"
 #include "monitor/monitor.hpp"
+#include "pg/guard.hpp"
 #include "retention/retention.hpp"
 #include "settings.hpp"
 #include "shmem.hpp"
@@ -27,6 +29,19 @@ extern "C"
 
 namespace
 {
+
+/*
+ * The core's long loops (listing, decoding, removing in the archive) call this once per entry or
+ * chunk. A cancel, statement_timeout or terminate then arrives as PgError, which unwinds the C++
+ * frames and is raised again by the entry point's guard (a terminate ends the process). Nothing
+ * pending: no sigsetjmp at all.
+ */
+void
+check_pg_interrupts()
+{
+	if (INTERRUPTS_PENDING_CONDITION())
+		pgls::pg_call([]() { CHECK_FOR_INTERRUPTS(); });
+}
 
 /* Long waits in the core (an object store's retries) give up when the process is asked to stop:
  * the archiver's shutdown request, or a worker's terminate. */
@@ -50,10 +65,12 @@ _PG_init(void)
 		return;
 
 	pgls::set_stop_hook(stop_requested_now);
+	pgls::set_interrupt_hook(check_pg_interrupts);
 	pgls::define_settings();
 	pgls::monitor_init();
 	pgls::retention_init();
 	pgls::archive_pool_init();
+	pgls::archiver_watch_init();
 	/* Further features' init calls go here, before the prefix is reserved. */
 	MarkGUCPrefixReserved("pg_logship");
 

@@ -75,9 +75,9 @@ my $base = PostgreSQL::Test::Utils::tempdir('conflict');
 	my $waldir  = "$archive/wal";
 	my $node    = PostgreSQL::Test::Cluster->new('primary');
 	$node->init(allows_streaming => 1);
-	# Archiving held back: the archive dir does not exist yet.
+	# Archiving held back: pg_logship.archive_dir is not set yet (no attempt is made).
 	$node->append_conf('postgresql.conf',
-		archive_conf("$base/not_yet", server => 'primary')
+		archive_conf('', server => 'primary')
 		  . "wal_keep_size = '1GB'\narchive_timeout = 0\n");
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION pg_logship');

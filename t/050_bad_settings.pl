@@ -5,14 +5,19 @@
 #     (out of 0..19) is refused with a
 #     message naming the setting; SET is refused (reload-only settings); bad values written into
 #     postgresql.conf are refused at reload, the old values stay in force and the log names them.
-#  2. archive_dir missing: a WARNING says it is not accessible, .ready files accumulate and their
-#     segments stay in pg_wal through checkpoints (max_wal_size is tiny); once the directory is
-#     created the backlog is archived with pg_wal's bytes (what `pg_logship restore` decodes from
-#     the archived copy), and then checkpoints do remove them.
-#  3. archive_dir not writable (chmod 0500): "is not writable", the backlog grows; chmod back and
-#     it drains.
+#  2. archive_dir missing: every attempt fails with an ERROR naming pg_logship.archive_dir and
+#     "does not exist", counted where operators look (pg_stat_archiver.failed_count rising with
+#     each attempt, last_failed_wal, io_failure_count); .ready files accumulate and their
+#     segments stay in pg_wal through checkpoints (max_wal_size is tiny). Once the directory is
+#     created -- with no reload or new WAL to wake the archiver, which now waits up to a minute
+#     after its failures -- the monitor sees the archive usable again and wakes it (logged,
+#     counted in archiver_wakeups), and the backlog is archived with pg_wal's bytes (what
+#     `pg_logship restore` decodes from the archived copy); then checkpoints do remove them.
+#  3. archive_dir not writable (chmod 0500): the same with "is not writable"; chmod back, the
+#     monitor wakes the archiver and it drains.
 #  4. the archive's wal folder not writable (the root is): each call fails with "could not
-#     archive" (an I/O failure, counted), no temp file is left, WAL stays; fixed, it drains.
+#     archive" (an I/O failure, counted), no temp file is left, WAL stays; fixed, the monitor wakes
+#     the archiver and it drains.
 #  5. a bad archive_dir in postgresql.conf at server start: the server starts, warns naming the
 #     setting, treats the archive as not set (WAL stays); fixed and reloaded, it drains.
 #  4b. pg_logship.compression_level above lz4's maximum: one WARNING (not one per file), the
@@ -66,12 +71,29 @@ sub check_held_back
 	return;
 }
 
-# Wakes the archiver, waits for the backlog to drain and checks @segs in the archive.
+# Waits for the backlog to drain and checks @segs in the archive. $wake: 'reload' wakes the
+# archiver with a SIGHUP; 'watch' leaves that to pg_logship's monitor, and checks that it did:
+# its LOG line (after log offset $offset) and one more wake-up counted.
 sub check_drained
 {
-	my ($node, $what, $waldir, $md5, @segs) = @_;
-	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');    # SIGHUP wakes the archiver
+	my ($node, $what, $waldir, $md5, $wake, $offset, $wakeups_before, @segs) = @_;
+	if ($wake eq 'reload')
+	{
+		$node->safe_psql('postgres', 'SELECT pg_reload_conf()');    # SIGHUP wakes the archiver
+	}
+	else
+	{
+		$node->wait_for_log(
+			qr/LOG:  pg_logship woke the archiver: the archive "[^"]*" is accessible again/,
+			$offset);
+		pass("$what: the monitor woke the archiver");
+	}
 	pgls_wait_ready_empty($node);
+	if ($wake eq 'watch')
+	{
+		cmp_ok(archive_status($node)->{archiver_wakeups},
+			'>', $wakeups_before, "$what: the wake-up is counted in archiver_wakeups");
+	}
 	for my $seg (@segs)
 	{
 		my ($got, $size) = archived_content($waldir, $seg);
@@ -93,6 +115,7 @@ $node->append_conf(
 	archive_conf($archive, server => 'main') . qq(
 min_wal_size = '32MB'
 max_wal_size = '32MB'
+log_min_messages = debug1
 ));
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_logship');
@@ -197,13 +220,24 @@ pg_logship.archive_layout = 'bogus'
 	$node->reload;
 }
 
+# Waits until the archiver has failed on $seg at least $n times in all (pg_stat_archiver).
+sub wait_failed_count
+{
+	my ($node, $n, $seg) = @_;
+	$node->poll_query_until('postgres',
+		"SELECT failed_count >= $n AND last_failed_wal = '$seg' FROM pg_stat_archiver")
+	  or die "timed out waiting for $n failed attempts on $seg";
+	return;
+}
+
 # ============================ 2. archive dir missing ============================================
 {
 	my $offset = -s $node->logfile;
 	my @segs   = make_segments_with_checkpoints($node, 6);
 	$node->wait_for_log(
-		qr/WARNING:  pg_logship\.archive_dir "\Q$archive\E" is not accessible: No such file or directory/,
+		qr/ERROR:  could not archive "\Q$segs[0]\E": pg_logship\.archive_dir "\Q$archive\E" does not exist/,
 		$offset);
+	$node->wait_for_log(qr/failed too many times, will try again later/, $offset);
 	my $md5 = pg_wal_md5s($node, @segs);
 	$node->safe_psql('postgres', 'CHECKPOINT');
 	check_held_back($node, 'missing dir', $md5, @segs);
@@ -211,14 +245,30 @@ pg_logship.archive_layout = 'bogus'
 	my $st = archive_status($node);
 	is($st->{ready_count},    6, 'missing dir: ready_count = 6');
 	is($st->{archived_count}, 0, 'missing dir: nothing archived');
-	is($st->{failed_count},   0, 'missing dir: no archive call was even made');
+	cmp_ok($st->{failed_count}, '>=', 3,
+		'missing dir: pg_stat_archiver.failed_count counts the attempts');
+	is($st->{last_failed_wal}, $segs[0], 'missing dir: last_failed_wal is the oldest segment');
+	cmp_ok($st->{io_failure_count}, '>=', $st->{failed_count},
+		'missing dir: io_failure_count counts them too');
+	like($st->{last_error}, qr/pg_logship\.archive_dir "\Q$archive\E" does not exist/,
+		'missing dir: last_error says what is wrong');
+	# Each further attempt counts: a SIGHUP makes the archiver try again (three times).
+	my $retry_offset = -s $node->logfile;
+	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+	wait_failed_count($node, $st->{failed_count} + 1, $segs[0]);
+	pass('missing dir: failed_count rises with each attempt');
 	ok(!-e $archive, 'missing dir: nothing created it');
 	like(slurp_file($node->logfile, $offset),
-		qr/HINT:  [^\n]*pg_logship\.archive_dir[^\n]*WAL stays in pg_wal/,
+		qr/HINT:  [^\n]*pg_logship\.archive_dir[^\n]*The file stays in pg_wal/,
 		'missing dir: the hint says what to do');
 
+	# The archiver now waits up to a minute; nothing but the monitor wakes it.
+	$node->wait_for_log(qr/failed too many times, will try again later/, $retry_offset);
+	wait_archiver_resting($node);
+	my $wakeups = archive_status($node)->{archiver_wakeups};
+	$offset = -s $node->logfile;
 	mkdir $archive or die "mkdir $archive: $!";
-	check_drained($node, 'missing dir created', $waldir, $md5, @segs);
+	check_drained($node, 'missing dir created', $waldir, $md5, 'watch', $offset, $wakeups, @segs);
 	is_deeply([ archive_files($waldir) ], [@segs], 'missing dir created: exactly the backlog');
 	is(archive_status($node)->{published_count}, 6, 'missing dir created: 6 published');
 
@@ -238,17 +288,26 @@ pg_logship.archive_layout = 'bogus'
 	my $before = archive_status($node);
 	my @segs   = make_segments_with_checkpoints($node, 3);
 	$node->wait_for_log(
-		qr/WARNING:  pg_logship\.archive_dir "\Q$archive\E" is not writable: Permission denied/,
+		qr/ERROR:  could not archive "\Q$segs[0]\E": pg_logship\.archive_dir "\Q$archive\E" is not writable: Permission denied/,
 		$offset);
+	$node->wait_for_log(qr/failed too many times, will try again later/, $offset);
 	my $md5 = pg_wal_md5s($node, @segs);
 	$node->safe_psql('postgres', 'CHECKPOINT');
 	check_held_back($node, 'unwritable dir', $md5, @segs);
 	ok(!-e "$waldir/$_", "unwritable dir: $_ not archived") for @segs;
-	is(archive_status($node)->{archived_count},
-		$before->{archived_count}, 'unwritable dir: nothing archived');
+	my $st = archive_status($node);
+	is($st->{archived_count}, $before->{archived_count}, 'unwritable dir: nothing archived');
+	cmp_ok($st->{failed_count} - $before->{failed_count},
+		'>=', 3, 'unwritable dir: pg_stat_archiver.failed_count counts the attempts');
+	is($st->{last_failed_wal}, $segs[0], 'unwritable dir: last_failed_wal');
+	cmp_ok($st->{io_failure_count} - $before->{io_failure_count},
+		'>=', 3, 'unwritable dir: io_failure_count too');
 
+	wait_archiver_resting($node);
+	$offset = -s $node->logfile;
 	chmod(0700, $archive) or die "chmod $archive: $!";
-	check_drained($node, 'unwritable dir fixed', $waldir, $md5, @segs);
+	check_drained($node, 'unwritable dir fixed', $waldir, $md5, 'watch', $offset,
+		$st->{archiver_wakeups}, @segs);
 }
 
 # ============================ 4. wal folder not writable ========================================
@@ -276,8 +335,11 @@ pg_logship.archive_layout = 'bogus'
 	is($st->{last_failed_wal}, $segs[0], 'unwritable wal folder: last_failed_wal');
 	is_deeply([ archive_temp_files($archive) ], [], 'unwritable wal folder: no temp files');
 
+	wait_archiver_resting($node);
+	$offset = -s $node->logfile;
 	chmod(0700, $waldir) or die "chmod $waldir: $!";
-	check_drained($node, 'unwritable wal folder fixed', $waldir, $md5, @segs);
+	check_drained($node, 'unwritable wal folder fixed', $waldir, $md5, 'watch', $offset,
+		$st->{archiver_wakeups}, @segs);
 }
 
 # ============================ 4b. a level above the algorithm's maximum ==========================
@@ -303,7 +365,7 @@ pg_logship.archive_layout = 'bogus'
 	is($n, 1, 'level above the maximum: warned once, not for every file');
 	like($log, qr/HINT:  lz4 levels are 1\.\.12, zstd levels 1\.\.19/,
 		'level above the maximum: the hint gives the ranges');
-	check_drained($node, 'level above the maximum', $waldir, $md5, @segs);
+	check_drained($node, 'level above the maximum', $waldir, $md5, 'reload', 0, 0, @segs);
 
 	open(my $fh, '>', $conf) or die "open $conf: $!";
 	print $fh $conf_good;
@@ -333,7 +395,7 @@ pg_logship.archive_layout = 'bogus'
 	open(my $fh, '>', $conf) or die "open $conf: $!";
 	print $fh $conf_good;
 	close $fh;
-	check_drained($node, 'bad value at start fixed', $waldir, $md5, @segs);
+	check_drained($node, 'bad value at start fixed', $waldir, $md5, 'reload', 0, 0, @segs);
 	is($node->safe_psql('postgres', 'SHOW pg_logship.archive_dir'),
 		$archive, 'bad value at start fixed: archive_dir in force');
 }

@@ -118,8 +118,8 @@ $archiver->safe_psql('postgres', 'SELECT pg_switch_wal()');
 is($rc, 2, 'missing archive dir: exit 2');
 like($out, qr/\APG_LOGSHIP CRITICAL - [^\n]*\Q$missing\E/,
 	'missing archive dir: PG_LOGSHIP CRITICAL, naming the directory');
-like($out, qr/^critical archive: [^\n]*\Q$missing\E[^\n]*not accessible/m,
-	'missing archive dir: a critical archive finding says it is not accessible');
+like($out, qr/^critical archive: [^\n]*\Q$missing\E[^\n]*does not exist/m,
+	'missing archive dir: a critical archive finding says it does not exist');
 is($err, '', 'missing archive dir: nothing on stderr');
 ok(!-e $missing, 'the missing directory was not created');
 

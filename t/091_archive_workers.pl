@@ -85,7 +85,7 @@ sub segments_in_archive
 }
 
 # ---- 1: a backlog drained by the workers ------------------------------------------------------
-$node->safe_psql('postgres', "ALTER SYSTEM SET pg_logship.archive_dir = '$archive/missing'");
+$node->safe_psql('postgres', "ALTER SYSTEM SET pg_logship.archive_dir = ''");
 $node->reload;
 my $last1 = make_segments(16);
 cmp_ok(ready_count(), '>=', 16, 'a backlog of at least 16 files waits');
@@ -109,7 +109,7 @@ is($mismatch, 0, 'every archived segment decodes to the bytes in pg_wal');
 
 # ---- 2: workers killed mid-write, repeatedly --------------------------------------------------
 # zstd at a high level makes each file take long enough to be killed in the middle of it.
-$node->safe_psql('postgres', "ALTER SYSTEM SET pg_logship.archive_dir = '$archive/missing'");
+$node->safe_psql('postgres', "ALTER SYSTEM SET pg_logship.archive_dir = ''");
 $node->safe_psql('postgres', "ALTER SYSTEM SET pg_logship.compression = 'zstd'");
 $node->safe_psql('postgres', 'ALTER SYSTEM SET pg_logship.compression_level = 17');
 $node->reload;

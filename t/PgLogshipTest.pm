@@ -21,7 +21,7 @@ our @EXPORT = qw(
   archive_files archive_temp_files file_md5 wait_for_archived
   archive_status table_checksum pgls_wait_ready_empty
   archived_content archived_md5 switch_wal ready_files run_cmd
-  seg_name parse_seg lsn_segno lsn_value
+  seg_name parse_seg lsn_segno lsn_value wait_archiver_resting
   instance_id temp_name dead_pid start_with_conf_cluster_name default_server_name
   restored_md5 wait_archived current_tli
 );
@@ -263,6 +263,27 @@ sub pgls_wait_ready_empty
 	die "timed out waiting for the archive_status backlog of " . $node->name;
 }
 
+# Waits until the archiver of each of @nodes, failing, has given up retrying for now: no new
+# failed attempt (pg_stat_archiver.failed_count) for 1.5 s, while it retries 1 s apart. It then
+# waits for its latch (a new .ready file, a reload, pg_logship's wake-up) or up to a minute.
+sub wait_archiver_resting
+{
+	my @nodes = @_;
+	my $count = sub {
+		join ',', map { $_->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver') }
+		  @nodes;
+	};
+	my $before = $count->();
+	for (1 .. 120)
+	{
+		select(undef, undef, undef, 1.5);
+		my $now = $count->();
+		return if $now eq $before;
+		$before = $now;
+	}
+	die 'the archiver kept retrying for three minutes';
+}
+
 # One row of pg_logship.archive_status as a hash (needs the extension).
 sub archive_status
 {
@@ -273,8 +294,14 @@ sub archive_status
 	while ($out =~ /"(\w+)":("(?:[^"\\]|\\.)*"|[^,}]+)/g)
 	{
 		my ($k, $v) = ($1, $2);
+		if ($v eq 'null')
+		{
+			$h{$k} = undef;
+			next;
+		}
 		$v =~ s/^"|"$//g;
-		$h{$k} = $v eq 'null' ? undef : $v;
+		$v =~ s/\\(["\\\/])/$1/g;    # JSON escapes of text values
+		$h{$k} = $v;
 	}
 	return \%h;
 }

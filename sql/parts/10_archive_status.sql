@@ -29,7 +29,9 @@ CREATE FUNCTION pg_logship.archive_status_internal(
     OUT queue_depth integer,
     OUT worker_files bigint,
     OUT inline_files bigint,
-    OUT files_per_second double precision)
+    OUT files_per_second double precision,
+    OUT lookahead_scans bigint,
+    OUT archiver_wakeups bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'pgls_archive_status_internal'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
@@ -68,12 +70,14 @@ SELECT s.archive_dir,
        s.temp_files_swept,
        s.last_error,
        s.last_error_time,
+       s.archiver_wakeups,
        s.archive_workers,
        s.workers_running,
        s.queue_depth,
        s.worker_files,
        s.inline_files,
        round(s.files_per_second::numeric, 2) AS files_per_second,
+       s.lookahead_scans,
        CASE WHEN s.bytes_written > 0
             THEN round(s.bytes_original::numeric / s.bytes_written, 2) END AS compression_ratio,
        a.stats_reset

@@ -1,7 +1,9 @@
 /*
  * archive_call.cpp -- runs the core archive protocol for the callback, catching everything.
  *
- * PostgreSQL-free on purpose: nothing here can longjmp.
+ * PostgreSQL-free on purpose: nothing here can longjmp. Nothing here can throw out of
+ * run_archive_call() either: every C++ object is made inside its try block, and the catch
+ * handlers only copy into the call's fixed buffers (no allocation, so no bad_alloc).
  */
 #include "core/pure.hpp"
 #include "archive/archive_call.hpp"
@@ -22,10 +24,12 @@ namespace
 
 constexpr long kTempMaxAgeSeconds = 24 * 3600;
 
+/* Copies text into a fixed buffer. Takes a const char *, never a std::string: it is called in
+ * catch handlers, where a temporary string could throw bad_alloc out of a noexcept function. */
 void
-copy_text(char *dst, size_t len, const std::string &src)
+copy_text(char *dst, size_t len, const char *src) noexcept
 {
-	std::strncpy(dst, src.c_str(), len - 1);
+	std::strncpy(dst, src != nullptr ? src : "", len - 1);
 	dst[len - 1] = '\0';
 }
 
@@ -75,8 +79,8 @@ run(ArchiveCall *call)
 	call->quarantine_new = out.quarantine_new;
 	call->bytes_written = out.bytes_written;
 	call->bytes_original = out.bytes_original;
-	copy_text(call->final_path, sizeof call->final_path, out.final_path);
-	copy_text(call->quarantine_path, sizeof call->quarantine_path, out.quarantine_path);
+	copy_text(call->final_path, sizeof call->final_path, out.final_path.c_str());
+	copy_text(call->quarantine_path, sizeof call->quarantine_path, out.quarantine_path.c_str());
 }
 
 } // namespace
@@ -99,13 +103,13 @@ run_archive_call(ArchiveCall *call) noexcept
 	{
 		call->status = CallStatus::Refused;
 		copy_text(call->message, sizeof call->message, e.what());
-		copy_text(call->detail, sizeof call->detail, e.detail());
+		copy_text(call->detail, sizeof call->detail, e.detail().c_str());
 	}
 	catch (const ArchivedCopyDamaged &e)
 	{
 		call->status = CallStatus::Damaged;
 		copy_text(call->message, sizeof call->message, e.what());
-		copy_text(call->detail, sizeof call->detail, e.path());
+		copy_text(call->detail, sizeof call->detail, e.path().c_str());
 	}
 	catch (const IoError &e)
 	{

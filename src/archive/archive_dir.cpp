@@ -23,8 +23,13 @@ archive_dir_problem(char *buf, size_t len)
 	else if (strncmp(dir, "s3://", 5) == 0)
 		return false; /* an object store: its first request says whether it can be used */
 	else if (stat(dir, &st) != 0)
-		snprintf(buf, len, "pg_logship.archive_dir \"%s\" is not accessible: %s", dir,
-				 strerror(errno));
+	{
+		if (errno == ENOENT)
+			snprintf(buf, len, "pg_logship.archive_dir \"%s\" does not exist", dir);
+		else
+			snprintf(buf, len, "pg_logship.archive_dir \"%s\" is not accessible: %s", dir,
+					 strerror(errno));
+	}
 	else if (!S_ISDIR(st.st_mode))
 		snprintf(buf, len, "pg_logship.archive_dir \"%s\" is not a directory", dir);
 	else if (access(dir, W_OK | X_OK) != 0)

@@ -1,8 +1,12 @@
 /*
  * archive_module.cpp -- archive_library = 'pg_logship': the archiver's callbacks.
  *
- * check_configured: pg_logship.archive_dir must be set, an existing, writable directory; else a
- * WARNING says which, and the archiver waits (nothing is archived, nothing leaves pg_wal).
+ * check_configured: pg_logship.archive_dir must be set; else a WARNING says so and the archiver
+ * waits (nothing is archived, nothing leaves pg_wal), as basic_archive does without its
+ * directory. A set archive_dir that is missing, not a directory or not writable is an attempt
+ * that fails, with an ERROR that says which: PostgreSQL counts it in pg_stat_archiver
+ * (failed_count, last_failed_wal), and the archiver watch (archiver_watch.hpp) wakes the archiver
+ * once the archive is accessible again.
  *
  * archive_file: first makes sure the server name is this server's in the archive
  * (server_identity.hpp: claimed on first use, re-read every minute; another server's name is an
@@ -17,6 +21,7 @@
 
 #include "archive/archive_call.hpp"
 #include "archive/archive_dir.hpp"
+#include "archive/archiver_watch.hpp"
 #include "archive/pool.hpp"
 #include "archive/s3_probe.hpp"
 #include "s3_settings.hpp"
@@ -51,13 +56,31 @@ int clamp_warned_level = -1;
 bool
 check_configured(PGLS_ARCHIVE_STATE_ONLY)
 {
-	char problem[MAXPGPATH + 128];
-	if (!pgls::archive_dir_problem(problem, sizeof problem))
+	if (pgls_archive_dir != nullptr && pgls_archive_dir[0] != '\0')
 		return true;
-	ereport(WARNING, (errmsg("%s", problem),
-					  errhint("Fix pg_logship.archive_dir (an existing directory the server's user "
+	ereport(WARNING, (errmsg("pg_logship.archive_dir is not set"),
+					  errhint("Set pg_logship.archive_dir (an existing directory the server's user "
 							  "can write) and reload; WAL stays in pg_wal until then.")));
 	return false;
+}
+
+/* A set archive_dir that cannot be used: a failed attempt, counted, with the reason. */
+void
+fail_on_archive_dir(const char *file)
+{
+	char problem[MAXPGPATH + 128];
+	if (!pgls::archive_dir_problem(problem, sizeof problem))
+		return;
+	pgls::SharedState *sh = pgls::shared();
+	if (sh)
+		pg_atomic_fetch_add_u64(&sh->archive.io_failures, 1);
+	pgls::note_error(problem);
+	pgls::archiver_watch_note(true, true);
+	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("could not archive \"%s\": %s", file, problem),
+					errhint("Create the directory (the server's user must be able to write it) or "
+							"fix pg_logship.archive_dir. The file stays in pg_wal, and archiving "
+							"resumes by itself within seconds once the archive is usable.")));
 }
 
 void
@@ -126,6 +149,8 @@ archive_one(const char *file, const char *path)
 	 */
 	pgls::archive_identity_check(&call);
 
+	fail_on_archive_dir(file);
+
 	/* A worker may have archived it already (look-ahead); else archive it here. */
 	bool by_worker = pgls::archive_pool_take(&call);
 	if (!by_worker)
@@ -164,6 +189,7 @@ archive_one(const char *file, const char *path)
 			if (sh)
 				pg_atomic_fetch_add_u64(&sh->archive.refused, 1);
 			pgls::note_error(call.message);
+			pgls::archiver_watch_note(true, false);
 			ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("%s", call.message),
 							errdetail("%s", call.detail),
 							errhint("pg_logship archives only this cluster's WAL, history, "
@@ -173,6 +199,7 @@ archive_one(const char *file, const char *path)
 			if (sh)
 				pg_atomic_fetch_add_u64(&sh->archive.io_failures, 1);
 			pgls::note_error(call.message);
+			pgls::archiver_watch_note(true, false);
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("archive holds a damaged copy of \"%s\"", file),
@@ -186,6 +213,7 @@ archive_one(const char *file, const char *path)
 			if (sh)
 				pg_atomic_fetch_add_u64(&sh->archive.io_failures, 1);
 			pgls::note_error(call.message);
+			pgls::archiver_watch_note(true, pgls::archive_error_blocks(call.err));
 			errno = call.err;
 			ereport(ERROR, (call.err ? errcode_for_file_access() : errcode(ERRCODE_INTERNAL_ERROR),
 							errmsg("could not archive \"%s\": %s", file, call.message),
@@ -195,6 +223,7 @@ archive_one(const char *file, const char *path)
 		case pgls::CallStatus::Ok:
 			break;
 	}
+	pgls::archiver_watch_note(false, false);
 
 	switch (static_cast<pgls::ArchiveResult>(call.result))
 	{

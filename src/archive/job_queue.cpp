@@ -12,6 +12,7 @@
 #endif
 #include <boost/lockfree/queue.hpp>
 
+#include <memory>
 #include <new>
 
 namespace pgls
@@ -45,6 +46,19 @@ job_queue_init(void *mem)
 {
 	Queue *q = new (mem) Queue();
 	return q->is_lock_free();
+}
+
+bool
+job_queue_lock_free()
+{
+	std::unique_ptr<Queue> q(new Queue());
+	return q->is_lock_free();
+}
+
+int
+archive_workers_allowed(int configured, bool queue_lock_free)
+{
+	return queue_lock_free ? configured : 0;
 }
 
 bool

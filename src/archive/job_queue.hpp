@@ -23,6 +23,17 @@ size_t job_queue_align();
 /* Constructs an empty queue at mem; false if the queue would not be lock-free here. */
 bool job_queue_init(void *mem);
 
+/* Whether a queue of this type is lock-free on this machine (checked on a private one). */
+bool job_queue_lock_free();
+
+/*
+ * How many archive workers may run: `configured` when the queue is lock-free, else none. A
+ * Boost.Lockfree queue that is not lock-free falls back to locks that live in each process's own
+ * memory, so the archiver and the workers would not exclude each other: the queue must not be
+ * shared then, and archiving stays inline.
+ */
+int archive_workers_allowed(int configured, bool queue_lock_free);
+
 /* Non-blocking; false when full / empty. */
 bool job_queue_push(void *mem, uint32_t slot);
 bool job_queue_pop(void *mem, uint32_t *slot);

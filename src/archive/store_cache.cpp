@@ -45,12 +45,12 @@ probe_store(Store &store, const std::string &who)
 					  0);
 }
 
-std::string
-s3_error_hint(const std::exception &e)
+const char *
+s3_error_hint(const std::exception &e) noexcept
 {
 	const auto *err = dynamic_cast<const s3::Error *>(&e);
 	if (err == nullptr)
-		return std::string();
+		return "";
 	const std::string &code = err->code();
 	if (code == "NoSuchBucket")
 		return "The bucket named in pg_logship.archive_dir does not exist: create it, or fix "
@@ -62,7 +62,7 @@ s3_error_hint(const std::exception &e)
 	if (err->http_status() == 0)
 		return "The object store did not answer: check pg_logship.s3_endpoint (and "
 			   "pg_logship.s3_verify_tls, pg_logship.s3_ca_file for https) and the network.";
-	return std::string();
+	return "";
 }
 
 } // namespace pgls

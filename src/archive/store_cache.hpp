@@ -28,7 +28,7 @@ void probe_store(Store &store, const std::string &who);
 
 /* What an S3 error means for the settings: a sentence naming the setting to look at (the
  * bucket in pg_logship.archive_dir, pg_logship.s3_credentials_file, pg_logship.s3_endpoint), or
- * "" when it names none. */
-std::string s3_error_hint(const std::exception &e);
+ * "" when it names none. A static string: safe in a catch handler (no allocation). */
+const char *s3_error_hint(const std::exception &e) noexcept;
 
 } // namespace pgls

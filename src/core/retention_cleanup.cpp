@@ -5,6 +5,7 @@
 #include "retention_cleanup.hpp"
 
 #include "cleanup.hpp"
+#include "interrupt.hpp"
 #include "wal_name.hpp"
 
 #include <algorithm>
@@ -218,6 +219,7 @@ plan_archive_cleanup(const CleanupInput &in)
 		std::string young;
 		for (const std::string &name : doomed)
 		{
+			check_interrupts();
 			std::optional<int64_t> t = in.mtime(name);
 			if (t && *t > in.now_s - in.min_age_s &&
 				(young.empty() || segment_part(name) < segment_part(young)))

@@ -158,7 +158,7 @@ monitor_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	ring_register(pgls_history_size);
-	worker_register_task(WorkerTask{"sampler", sample_interval, take_sample});
+	worker_register_task(WorkerTask{"sampler", WorkerKind::Monitor, sample_interval, take_sample});
 }
 
 } // namespace pgls

@@ -3,6 +3,7 @@
  */
 #include "retention/archive_check.hpp"
 
+#include "core/interrupt.hpp"
 #include "core/layout.hpp"
 #include "core/wal_name.hpp"
 
@@ -47,8 +48,11 @@ bool
 ArchiveChecker::all_archived(uint64_t from_seg, uint64_t to_seg) const
 {
 	for (uint64_t s = to_seg; s > from_seg; s--)
+	{
+		check_interrupts();
 		if (!archived(s - 1))
 			return false;
+	}
 	return true;
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/archive_format.hpp"
 #include "core/fileio.hpp"
+#include "core/interrupt.hpp"
 #include "core/retention_cleanup.hpp"
 #include "core/wal_name.hpp"
 
@@ -172,7 +173,21 @@ pg_alloc(size_t size)
 	return pg_call([size]() { return palloc0(size); });
 }
 
-/* C++: list, plan, remove; fills run. */
+/* After a failed or interrupted removal: makes the removals so far durable, if it can. */
+void
+sync_removals(const std::string &dir, int removed) noexcept
+{
+	try
+	{
+		if (removed > 0)
+			fsync_path(dir, true);
+	}
+	catch (...)
+	{
+	}
+}
+
+/* C++: list, plan, remove; fills run. PgError (an interrupt) goes through. */
 void
 plan_and_remove(const Gathered &g, CleanupRun *run)
 {
@@ -193,12 +208,17 @@ plan_and_remove(const Gathered &g, CleanupRun *run)
 	in.names = list_dir(checker.dir());
 	for (const std::string &name : in.names)
 	{
+		check_interrupts();
 		if (parse_wal_file_name(name).kind != WalFileKind::Backup)
 			continue;
 		try
 		{
 			in.backups.push_back(
 				parse_backup_file(name, read_archived_small(checker.dir() + "/" + name), seg));
+		}
+		catch (const PgError &)
+		{
+			throw; /* an interrupt, not an unreadable file */
 		}
 		catch (const std::exception &e)
 		{
@@ -243,24 +263,25 @@ plan_and_remove(const Gathered &g, CleanupRun *run)
 	{
 		for (; done < run->nfiles; done++)
 		{
+			check_interrupts();
 			remove_if_exists(dir + "/" + run->files[done].name);
 			run->files[done].removed = true;
 		}
 		fsync_path(dir, true);
+	}
+	catch (const PgError &)
+	{
+		/* Interrupted: what was removed is listed, and the interrupt goes on up. */
+		run->nfiles = done;
+		sync_removals(dir, done);
+		throw;
 	}
 	catch (const std::exception &e)
 	{
 		run->status = CleanupRunStatus::Failed;
 		strlcpy(run->message, e.what(), sizeof run->message);
 		run->nfiles = done; /* list what was removed */
-		try
-		{
-			if (done > 0)
-				fsync_path(dir, true);
-		}
-		catch (...)
-		{
-		}
+		sync_removals(dir, done);
 	}
 }
 
@@ -287,6 +308,7 @@ run_archive_cleanup(CleanupRun *run, bool by_worker)
 	char identity[1024];
 	if (g->refusal[0] == '\0' && identity_problem(identity, sizeof identity))
 		strlcpy(g->refusal, identity, sizeof g->refusal);
+	ErrorData *interrupted = nullptr;
 	if (g->refusal[0] != '\0')
 	{
 		run->status = CleanupRunStatus::Refused;
@@ -300,9 +322,9 @@ run_archive_cleanup(CleanupRun *run, bool by_worker)
 				{
 					plan_and_remove(*g, run);
 				}
-				catch (const PgError &)
+				catch (const PgError &e)
 				{
-					throw;
+					interrupted = e.edata();
 				}
 				catch (const std::exception &e)
 				{
@@ -311,6 +333,21 @@ run_archive_cleanup(CleanupRun *run, bool by_worker)
 				}
 			});
 
+	if (interrupted != nullptr)
+	{
+		/* A cancel or statement_timeout: say what was removed, record it, raise it. */
+		run->status = CleanupRunStatus::Failed;
+		snprintf(run->message, sizeof run->message, "interrupted: %s",
+				 interrupted->message ? interrupted->message : "unknown error");
+		if (run->dry_run)
+			ReThrowError(interrupted);
+		int removed = 0;
+		for (int i = 0; i < run->nfiles; i++)
+			removed += run->files != nullptr && run->files[i].removed ? 1 : 0;
+		ereport(LOG, (errmsg("pg_logship archive cleanup was interrupted after removing %d "
+							 "archived WAL file(s) from \"%s\"",
+							 removed, run->dir)));
+	}
 	if (run->dry_run)
 		return;
 	CleanupStatus st;
@@ -326,6 +363,8 @@ run_archive_cleanup(CleanupRun *run, bool by_worker)
 	strlcpy(st.kept_by, run->kept_by, sizeof st.kept_by);
 	strlcpy(st.detail, run->message, sizeof st.detail);
 	cleanup_status_set(st);
+	if (interrupted != nullptr)
+		ReThrowError(interrupted);
 }
 
 } // namespace pgls

@@ -120,8 +120,10 @@ retention_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	retention_shmem_register();
-	worker_register_task(WorkerTask{"slot retention", policy_interval, policy_task_run});
-	worker_register_task(WorkerTask{"archive cleanup", cleanup_interval, cleanup_task_run});
+	worker_register_task(
+		WorkerTask{"slot retention", WorkerKind::Retention, policy_interval, policy_task_run});
+	worker_register_task(
+		WorkerTask{"archive cleanup", WorkerKind::Retention, cleanup_interval, cleanup_task_run});
 }
 
 } // namespace pgls

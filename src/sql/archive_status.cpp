@@ -7,6 +7,7 @@
 #include "pg/guard.hpp"
 
 #include "archive/archive_dir.hpp"
+#include "archive/archiver_watch.hpp"
 #include "archive/pool.hpp"
 #include "archive/server_identity.hpp"
 #include "archive/ready_files.hpp"
@@ -95,7 +96,7 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 
 	enum
 	{
-		NCOLS = 29
+		NCOLS = 31
 	};
 	Datum values[NCOLS];
 	bool nulls[NCOLS];
@@ -192,6 +193,8 @@ pgls_archive_status_internal_impl(FunctionCallInfo fcinfo)
 	values[i++] = Int64GetDatum(static_cast<int64>(ps.worker_files));
 	values[i++] = Int64GetDatum(static_cast<int64>(ps.inline_files));
 	values[i++] = Float8GetDatum(ps.files_per_second);
+	values[i++] = Int64GetDatum(static_cast<int64>(ps.lookahead_scans));
+	values[i++] = Int64GetDatum(static_cast<int64>(pgls::archiver_watch_wakeups()));
 	Assert(i == NCOLS);
 
 	HeapTuple tuple = heap_form_tuple(tupdesc, values, nulls);

@@ -83,3 +83,16 @@ TEST(JobQueue, ManyConsumersTakeEachJobExactlyOnce)
 	EXPECT_EQ(count, kJobs) << "no job lost or taken twice";
 	EXPECT_EQ(all.size(), kJobs);
 }
+
+TEST(JobQueue, WorkersRunOnlyOnALockFreeQueue)
+{
+	/* A queue that is not lock-free locks within one process only: no workers then. */
+	EXPECT_EQ(pgls::archive_workers_allowed(2, true), 2);
+	EXPECT_EQ(pgls::archive_workers_allowed(16, true), 16);
+	EXPECT_EQ(pgls::archive_workers_allowed(2, false), 0);
+	EXPECT_EQ(pgls::archive_workers_allowed(16, false), 0);
+	EXPECT_EQ(pgls::archive_workers_allowed(0, true), 0);
+	/* What _PG_init checks agrees with the queue put in shared memory. */
+	QueueMem q;
+	EXPECT_EQ(pgls::job_queue_lock_free(), pgls::job_queue_init(q.mem));
+}
