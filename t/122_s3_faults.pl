@@ -54,6 +54,8 @@ my $st = archive_status($primary);
 cmp_ok($st->{io_failure_count}, '>', 0, 'archive_status counts the failed attempts');
 
 $gw->start_rgw;
+$primary->wait_for_log(qr/pg_logship woke the archiver/);
+pass('the monitor saw the gateway answer again and woke the archiver');
 pgls_wait_ready_empty($primary);
 pass('archiving resumed by itself once the gateway was back');
 for my $seg ($first, @while_down)

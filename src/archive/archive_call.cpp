@@ -94,6 +94,7 @@ run_archive_call(ArchiveCall *call) noexcept
 	call->level_clamped = false;
 	call->level_used = 0;
 	call->probe_ran = false;
+	call->store_unreachable = false;
 	call->message[0] = call->detail[0] = '\0';
 	try
 	{
@@ -120,6 +121,7 @@ run_archive_call(ArchiveCall *call) noexcept
 	{
 		copy_text(call->message, sizeof call->message, e.what());
 		copy_text(call->detail, sizeof call->detail, s3_error_hint(e));
+		call->store_unreachable = store_unreachable_error(e);
 	}
 	catch (...)
 	{

@@ -52,8 +52,9 @@ struct ArchiveCall
 	int level_used;     /* the level written with */
 	bool level_clamped; /* level was above the algorithm's maximum */
 	int swept;
-	bool probe_ran; /* out: the probe of If-None-Match ran and passed (cache it) */
-	int err;        /* errno of an I/O failure, else 0 */
+	bool probe_ran;         /* out: the probe of If-None-Match ran and passed (cache it) */
+	int err;                /* errno of an I/O failure, else 0 */
+	bool store_unreachable; /* an object store did not answer (or answered 5xx) */
 	char final_path[1024];
 	char quarantine_path[1024];
 	char message[512];

@@ -213,7 +213,8 @@ archive_one(const char *file, const char *path)
 			if (sh)
 				pg_atomic_fetch_add_u64(&sh->archive.io_failures, 1);
 			pgls::note_error(call.message);
-			pgls::archiver_watch_note(true, pgls::archive_error_blocks(call.err));
+			pgls::archiver_watch_note(true, pgls::archive_error_blocks(call.err) ||
+												call.store_unreachable);
 			errno = call.err;
 			ereport(ERROR, (call.err ? errcode_for_file_access() : errcode(ERRCODE_INTERNAL_ERROR),
 							errmsg("could not archive \"%s\": %s", file, call.message),

@@ -2,6 +2,8 @@
  * archiver_watch.cpp -- waking the archiver when an archive fault clears (archiver_watch.hpp).
  */
 #include "archive/archiver_watch.hpp"
+#include "s3_settings.hpp"
+#include "archive/store_cache.hpp"
 
 #include "archive/archive_dir.hpp"
 #include "archive/ready_files.hpp"
@@ -90,6 +92,14 @@ archive_accessible(void)
 	char problem[MAXPGPATH + 128];
 	if (archive_dir_problem(problem, sizeof problem))
 		return false;
+	if (strncmp(pgls_archive_dir, "s3://", 5) == 0)
+	{
+		/* An object store: whether it answers (one quick request, only while failing). */
+		StoreSpec spec;
+		spec.location = pgls_archive_dir;
+		spec.s3 = s3_settings_from(s3_setting_values());
+		return store_reachable(spec);
+	}
 	char folder[MAXPGPATH];
 	write_folder(folder, sizeof folder);
 	struct stat st;

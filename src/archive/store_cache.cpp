@@ -31,6 +31,37 @@ archive_store(const StoreSpec &spec)
 	return *cached;
 }
 
+bool
+store_reachable(const StoreSpec &spec) noexcept
+{
+	static std::string key;
+	static std::unique_ptr<Store> quick;
+	try
+	{
+		StoreSpec q = spec;
+		q.s3.quick = true;
+		std::string k = store_spec_key(q);
+		if (!quick || k != key)
+		{
+			quick.reset();
+			quick = open_store(q);
+			key = k;
+		}
+		return quick->folder_exists("");
+	}
+	catch (...)
+	{
+		return false;
+	}
+}
+
+bool
+store_unreachable_error(const std::exception &e) noexcept
+{
+	const auto *err = dynamic_cast<const s3::Error *>(&e);
+	return err != nullptr && (err->http_status() == 0 || err->http_status() >= 500);
+}
+
 void
 probe_store(Store &store, const std::string &who)
 {

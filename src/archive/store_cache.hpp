@@ -17,6 +17,14 @@ namespace pgls
  * open_store() throws. */
 Store &archive_store(const StoreSpec &spec);
 
+/* Whether the store of spec answers (object storage: a one-try listing with short timeouts, on
+ * a store of its own, kept open like archive_store's). Never throws: any failure is false. */
+bool store_reachable(const StoreSpec &spec) noexcept;
+
+/* Whether an exception of an archive attempt means the object store could not be reached (no
+ * answer, or a 5xx): a fault that the archiver watch can see clear. */
+bool store_unreachable_error(const std::exception &e) noexcept;
+
 /*
  * An object store must refuse to overwrite: before anything is written into an s3:// location
  * (a claim, an archived file), a probe checks that a second conditional PUT of a key is refused.

@@ -352,7 +352,8 @@ FsStore::make_durable(const std::string &folder, const std::string &name)
 }
 
 void
-FsStore::remove(const std::string &folder, const std::vector<std::string> &names)
+FsStore::remove(const std::string &folder, const std::vector<std::string> &names,
+				const RemoveProgress &progress)
 {
 	std::string dir = path(folder);
 	size_t done = 0;
@@ -361,7 +362,10 @@ FsStore::remove(const std::string &folder, const std::vector<std::string> &names
 		for (const std::string &name : names)
 		{
 			remove_if_exists(dir + "/" + name);
-			if (++done % kInterruptEvery == 0)
+			++done;
+			if (progress)
+				progress(done);
+			if (done % kInterruptEvery == 0)
 				check_interrupts();
 		}
 	}

@@ -76,7 +76,8 @@ public:
 	PublishResult publish(const std::string &folder, const std::string &name,
 						  const ObjectFill &fill) override;
 	void make_durable(const std::string &folder, const std::string &name) override;
-	void remove(const std::string &folder, const std::vector<std::string> &names) override;
+	void remove(const std::string &folder, const std::vector<std::string> &names,
+				const RemoveProgress &progress = nullptr) override;
 
 	/* The path of a folder, or of a name in it. */
 	std::string path(const std::string &folder, const std::string &name = "") const;

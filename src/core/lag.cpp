@@ -65,6 +65,12 @@ catchup_eta_seconds(uint64_t lag_bytes, double standby_rate, double upstream_rat
 	return static_cast<double>(lag_bytes) / net;
 }
 
+double
+catchup_standby_rate(double window_rate, std::optional<double> recent_rate)
+{
+	return recent_rate && *recent_rate < window_rate ? *recent_rate : window_rate;
+}
+
 const char *
 bottleneck_name(Bottleneck b)
 {

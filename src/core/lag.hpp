@@ -45,6 +45,11 @@ std::optional<double> rate_bytes_per_second(const LsnPoint *pts, size_t n, int64
 std::optional<double> catchup_eta_seconds(uint64_t lag_bytes, double standby_rate,
 										  double upstream_rate);
 
+/* The standby rate a catch-up estimate uses: its rate over the long window, unless its rate over
+ * the recent stall window is lower (a standby that stopped replaying a moment ago is not
+ * catching up, although its long-window rate still shows the replay before it stopped). */
+double catchup_standby_rate(double window_rate, std::optional<double> recent_rate);
+
 enum class Bottleneck
 {
 	None,

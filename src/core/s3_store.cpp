@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <algorithm>
 #include <random>
 
 namespace pgls
@@ -155,18 +156,26 @@ S3Store::publish(const std::string &folder, const std::string &name, const Objec
 }
 
 void
-S3Store::remove(const std::string &folder, const std::vector<std::string> &names)
+S3Store::remove(const std::string &folder, const std::vector<std::string> &names,
+				const RemoveProgress &progress)
 {
-	std::vector<std::string> keys;
-	keys.reserve(names.size());
-	for (const std::string &name : names)
-		keys.push_back(client_.key(rel(folder, name)));
-	auto failed = client_.delete_objects(keys);
-	if (!failed.empty())
-		throw IoError("could not remove " + std::to_string(failed.size()) + " object(s) from \"" +
-						  where(folder) + "\", the first \"" + client_.url_of(failed[0].first) +
-						  "\": " + failed[0].second,
-					  EIO);
+	/* DeleteObjects takes up to 1000 keys: one batch at a time, so that progress is exact. */
+	constexpr size_t kBatch = 1000;
+	for (size_t from = 0; from < names.size(); from += kBatch)
+	{
+		check_interrupts();
+		std::vector<std::string> keys;
+		for (size_t i = from; i < std::min(names.size(), from + kBatch); i++)
+			keys.push_back(client_.key(rel(folder, names[i])));
+		auto failed = client_.delete_objects(keys);
+		if (!failed.empty())
+			throw IoError("could not remove " + std::to_string(failed.size()) +
+							  " object(s) from \"" + where(folder) + "\", the first \"" +
+							  client_.url_of(failed[0].first) + "\": " + failed[0].second,
+						  EIO);
+		if (progress)
+			progress(from + keys.size());
+	}
 }
 
 std::string

@@ -62,7 +62,8 @@ public:
 	make_durable(const std::string &, const std::string &) override
 	{
 	}
-	void remove(const std::string &folder, const std::vector<std::string> &names) override;
+	void remove(const std::string &folder, const std::vector<std::string> &names,
+				const RemoveProgress &progress = nullptr) override;
 
 	/*
 	 * Checks that the store refuses to overwrite with If-None-Match: *: PUTs a probe key under

@@ -130,8 +130,12 @@ public:
 								  const ObjectFill &fill) = 0;
 	/* Makes an existing object, and its name, durable (fsync; nothing on S3). */
 	virtual void make_durable(const std::string &folder, const std::string &name) = 0;
-	/* Removes names from folder (a name already gone is fine), durably. Checks for interrupts. */
-	virtual void remove(const std::string &folder, const std::vector<std::string> &names) = 0;
+	/* Tells how many of the names are removed so far (in order), durably or not yet. */
+	using RemoveProgress = std::function<void(size_t removed)>;
+	/* Removes names from folder, in order (a name already gone is fine), durably. Checks for
+	 * interrupts. progress, when given, is told the count as the removals go. */
+	virtual void remove(const std::string &folder, const std::vector<std::string> &names,
+						const RemoveProgress &progress = nullptr) = 0;
 };
 
 /* Reads up to max bytes of an object into a string; throws std::runtime_error naming the object

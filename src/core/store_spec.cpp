@@ -86,6 +86,13 @@ open_store(const StoreSpec &spec)
 			check_interrupts();
 			return stop_requested();
 		};
+		if (s.quick)
+		{
+			cfg.connect_timeout_ms = 500;
+			cfg.request_timeout_ms = 1000;
+			cfg.retry.max_attempts = 1;
+			cfg.retry.deadline_ms = 1000;
+		}
 		return std::make_unique<S3Store>(std::move(cfg), spec.location);
 	}
 	catch (const s3::ConfigError &e)
@@ -103,7 +110,7 @@ store_spec_key(const StoreSpec &spec)
 	if (is_object_store_location(spec.location))
 		key += '\n' + s.endpoint + '\n' + s.region + '\n' + s.uri_style + '\n' +
 			   (s.verify_tls ? "1" : "0") + '\n' + s.ca_file + '\n' + s.credentials_file + '\n' +
-			   s.profile;
+			   s.profile + (s.quick ? "\nquick" : "");
 	return key;
 }
 

@@ -29,6 +29,8 @@ struct S3Settings
 	bool credentials_from_environment = false;
 	/* How settings are named in errors: "pg_logship.s3_" (server) or "--s3-" (CLI). */
 	std::string setting_prefix = "pg_logship.s3_";
+	/* One try, short timeouts: for a quick look whether the store answers at all. */
+	bool quick = false;
 };
 
 /* The server's S3 settings as C strings (its GUC values), to cross from PostgreSQL code. */

@@ -35,4 +35,8 @@ int count_ready_files(void);
 /* Rate window for catch-up estimates, seconds. */
 constexpr double kRateWindowSeconds = 30.0;
 
+/* A standby whose replay has not moved over this many seconds, while it lags, is not catching
+ * up, whatever its rate over kRateWindowSeconds (replay paused, or stuck on a conflict). */
+constexpr double kStallWindowSeconds = 5.0; /* at least 2.5 samples */
+
 } // namespace pgls

@@ -3,11 +3,11 @@
  */
 #include "retention/archive_check.hpp"
 
+#include "archive/store_cache.hpp"
 #include "core/interrupt.hpp"
 #include "core/layout.hpp"
+#include "core/s3/error.hpp"
 #include "core/wal_name.hpp"
-
-#include <sys/stat.h>
 
 namespace pgls
 {
@@ -17,12 +17,35 @@ ArchiveChecker::ArchiveChecker(const ArchiveTarget &target, uint64_t seg_size)
 {
 	if (!target.configured)
 		return;
-	dir_ = archive_read_dir(target.root, static_cast<Layout>(target.layout), target.server);
+	folder_ = archive_folder(static_cast<Layout>(target.layout), target.server);
+	dir_ = std::string(target.root) + "/" + folder_;
 	for (int i = 0; i < target.nhist; i++)
 		history_.push_back(
 			TimelineSpan{target.hist[i].tli, target.hist[i].begin, target.hist[i].end});
-	struct stat st;
-	usable_ = ::stat(dir_.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+	/* Not reaching the store is a state to report, not an error; an interrupt is one. */
+	try
+	{
+		StoreSpec spec;
+		spec.location = target.root;
+		spec.s3 = s3_settings_from(target.s3);
+		store_ = &archive_store(spec);
+		dir_ = store_->where(folder_);
+		usable_ = store_->folder_exists(folder_);
+		if (!usable_)
+			problem_ = "archive folder \"" + dir_ + "\" does not exist or is not a directory";
+	}
+	catch (const s3::Error &e)
+	{
+		problem_ = e.what();
+	}
+	catch (const IoError &e)
+	{
+		problem_ = e.what();
+	}
+	catch (const std::invalid_argument &e)
+	{
+		problem_ = e.what();
+	}
 }
 
 std::string
@@ -37,11 +60,32 @@ ArchiveChecker::archived(uint64_t segno) const
 {
 	if (!usable_)
 		return false;
-	struct stat st;
-	std::string path = dir_ + "/" + segment_name(segno);
-	/* Published under its final name means complete and fsynced; the size says nothing (the
+	std::string name = segment_name(segno);
+	/* Published under its final name means complete and durable; the size says nothing (the
 	 * archive format may compress). */
-	return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+	if (store_->local())
+	{
+		std::optional<StoreEntry> e = store_->stat(folder_, name);
+		return e && e->type == EntryType::Regular;
+	}
+	if (!listed_)
+	{
+		try
+		{
+			std::unordered_set<std::string> names;
+			for (const StoreEntry &e : store_->list(folder_))
+				if (e.type == EntryType::Regular)
+					names.insert(e.name);
+			listed_ = std::move(names);
+		}
+		catch (const s3::Error &e)
+		{
+			usable_ = false;
+			problem_ = e.what();
+			return false;
+		}
+	}
+	return listed_->count(name) > 0;
 }
 
 bool

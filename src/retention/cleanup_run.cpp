@@ -12,6 +12,7 @@
 #include "settings.hpp"
 
 #include "core/archive_format.hpp"
+#include "core/store.hpp"
 #include "core/fileio.hpp"
 #include "core/interrupt.hpp"
 #include "core/retention_cleanup.hpp"
@@ -25,14 +26,13 @@ extern "C"
 }
 
 #include <sys/stat.h>
+#include <unordered_map>
 
 namespace pgls
 {
 
 namespace
 {
-
-constexpr size_t kMaxBackupFile = 64 * 1024;
 
 struct Position
 {
@@ -151,40 +151,10 @@ gather(Gathered *g)
 	add_position(g, max, "the current WAL position", flush, tli);
 }
 
-/* The original bytes of an archived .backup file (archive_format.hpp: decoded and checked). */
-std::string
-read_archived_small(const std::string &path)
-{
-	std::string out;
-	decode_archived_file(path,
-						 [&out, &path](const char *buf, size_t len)
-						 {
-							 if (out.size() + len > kMaxBackupFile)
-								 throw std::runtime_error(
-									 "\"" + path + "\" is too large for a backup history file");
-							 out.append(buf, len);
-						 });
-	return out;
-}
-
 void *
 pg_alloc(size_t size)
 {
 	return pg_call([size]() { return palloc0(size); });
-}
-
-/* After a failed or interrupted removal: makes the removals so far durable, if it can. */
-void
-sync_removals(const std::string &dir, int removed) noexcept
-{
-	try
-	{
-		if (removed > 0)
-			fsync_path(dir, true);
-	}
-	catch (...)
-	{
-	}
 }
 
 /* C++: list, plan, remove; fills run. PgError (an interrupt) goes through. */
@@ -197,24 +167,31 @@ plan_and_remove(const Gathered &g, CleanupRun *run)
 	if (!checker.usable())
 	{
 		run->status = CleanupRunStatus::Failed;
-		snprintf(run->message, sizeof run->message,
-				 "archive folder \"%s\" does not exist or is not a directory",
-				 checker.dir().c_str());
+		strlcpy(run->message, checker.problem().c_str(), sizeof run->message);
 		return;
 	}
 
+	Store &store = checker.store();
+	const std::string &folder = checker.folder();
 	CleanupInput in;
 	in.seg_size = seg;
-	in.names = list_dir(checker.dir());
-	for (const std::string &name : in.names)
+	std::vector<StoreEntry> entries = store.list(folder);
+	std::unordered_map<std::string, int64_t> mtimes;
+	for (const StoreEntry &e : entries)
 	{
+		/* Only regular files are removed; a .backup name that is not one is unreadable. */
+		if (e.type == EntryType::Regular)
+		{
+			in.names.push_back(e.name);
+			mtimes[e.name] = e.mtime;
+		}
 		check_interrupts();
-		if (parse_wal_file_name(name).kind != WalFileKind::Backup)
+		if (parse_wal_file_name(e.name).kind != WalFileKind::Backup)
 			continue;
 		try
 		{
 			in.backups.push_back(
-				parse_backup_file(name, read_archived_small(checker.dir() + "/" + name), seg));
+				parse_backup_file(e.name, read_archived_text(store, folder, e.name), seg));
 		}
 		catch (const PgError &)
 		{
@@ -230,13 +207,12 @@ plan_and_remove(const Gathered &g, CleanupRun *run)
 		in.positions.push_back(KeepPosition{g.pos[i].who, g.pos[i].lsn, g.pos[i].tli});
 	in.now_s = g.now_s;
 	in.min_age_s = g.min_age_s;
-	std::string dir = checker.dir();
-	in.mtime = [&dir](const std::string &name) -> std::optional<int64_t>
+	in.mtime = [&mtimes](const std::string &name) -> std::optional<int64_t>
 	{
-		struct stat st;
-		if (::stat((dir + "/" + name).c_str(), &st) != 0)
+		auto it = mtimes.find(name);
+		if (it == mtimes.end())
 			return std::nullopt;
-		return static_cast<int64_t>(st.st_mtime);
+		return it->second;
 	};
 
 	CleanupPlan plan = plan_archive_cleanup(in);
@@ -258,30 +234,30 @@ plan_and_remove(const Gathered &g, CleanupRun *run)
 	if (run->dry_run || run->nfiles == 0)
 		return;
 
-	int done = 0;
+	/* The store removes durably (a filesystem fsyncs the folder, also when interrupted), and
+	 * says how far it got: what was removed is listed whatever happens. */
+	std::vector<std::string> names(plan.remove.begin(), plan.remove.end());
+	size_t done = 0;
+	auto progress = [run, &done](size_t removed)
+	{
+		for (; done < removed; done++)
+			run->files[done].removed = true;
+	};
 	try
 	{
-		for (; done < run->nfiles; done++)
-		{
-			check_interrupts();
-			remove_if_exists(dir + "/" + run->files[done].name);
-			run->files[done].removed = true;
-		}
-		fsync_path(dir, true);
+		store.remove(folder, names, progress);
 	}
 	catch (const PgError &)
 	{
 		/* Interrupted: what was removed is listed, and the interrupt goes on up. */
-		run->nfiles = done;
-		sync_removals(dir, done);
+		run->nfiles = static_cast<int>(done);
 		throw;
 	}
 	catch (const std::exception &e)
 	{
 		run->status = CleanupRunStatus::Failed;
 		strlcpy(run->message, e.what(), sizeof run->message);
-		run->nfiles = done; /* list what was removed */
-		sync_removals(dir, done);
+		run->nfiles = static_cast<int>(done); /* list what was removed */
 	}
 }
 

@@ -4,6 +4,7 @@
 #include "retention/slot_state.hpp"
 
 #include "archive/server_identity.hpp"
+#include "s3_settings.hpp"
 #include "settings.hpp"
 
 extern "C"
@@ -147,6 +148,7 @@ read_archive_target(ArchiveTarget *t, TimeLineID tli)
 		strlcpy(t->root, pgls_archive_dir, sizeof t->root);
 	t->layout = pgls_archive_layout;
 	effective_server_name(t->server, sizeof t->server);
+	t->s3 = s3_setting_values();
 	t->tli = tli;
 	if (tli <= 1)
 	{

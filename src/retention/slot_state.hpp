@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "core/store_spec.hpp"
+
 #include "pg/pg_headers.hpp"
 #include "pg/slots.hpp"
 
@@ -76,6 +78,7 @@ struct ArchiveTarget
 	char root[MAXPGPATH];
 	int layout;
 	char server[64];
+	S3SettingValues s3; /* for an s3:// root */
 	TimeLineID tli;
 	int nhist;
 	struct

@@ -14,6 +14,8 @@
 #include "core/archive_format.hpp"
 #include "core/layout.hpp"
 #include "settings.hpp"
+#include "s3_settings.hpp"
+#include "archive/store_cache.hpp"
 #include "shmem.hpp"
 
 #include <sys/stat.h>
@@ -63,24 +65,32 @@ scan_ready(ReadyBacklog *b)
 	FreeDir(dir);
 }
 
-/* Files in quarantine/<server>; -1 when the folder cannot be read (or no archive_dir). */
+/* Files in quarantine/<server>, through the archive's store (a listing in object storage);
+ * -1 when it cannot be read (or no archive_dir). An interrupt (PgError) goes through. */
 int64
 count_quarantine(const char *server)
 {
 	if (!pgls_archive_dir || !pgls_archive_dir[0])
 		return -1;
-	char path[MAXPGPATH];
-	snprintf(path, sizeof path, "%s/quarantine/%s", pgls_archive_dir, server);
-	DIR *dir = opendir(path);
-	if (dir == nullptr)
-		return errno == ENOENT ? 0 : -1;
-	int64 n = 0;
-	struct dirent *de;
-	while ((de = readdir(dir)) != nullptr)
-		if (de->d_name[0] != '.' && strstr(de->d_name, pgls::kTempMarker.data()) == nullptr)
-			n++;
-	closedir(dir);
-	return n;
+	pgls::StoreSpec spec;
+	spec.location = pgls_archive_dir;
+	spec.s3 = pgls::s3_settings_from(pgls::s3_setting_values());
+	try
+	{
+		int64 n = 0;
+		pgls::Store &store = pgls::archive_store(spec);
+		for (const pgls::StoreEntry &e : store.list(pgls::quarantine_folder(server)))
+			n += e.type == pgls::EntryType::Regular && !pgls::parse_temp_file_name(e.name);
+		return n;
+	}
+	catch (const pgls::PgError &)
+	{
+		throw;
+	}
+	catch (const std::exception &)
+	{
+		return -1;
+	}
 }
 
 } // namespace

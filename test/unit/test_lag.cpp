@@ -86,6 +86,11 @@ TEST(CatchUp, Estimates)
 	EXPECT_DOUBLE_EQ(*pgls::catchup_eta_seconds(1000, 300, 100), 5.0);
 	EXPECT_FALSE(pgls::catchup_eta_seconds(1000, 100, 100).has_value());
 	EXPECT_FALSE(pgls::catchup_eta_seconds(1000, 0, 0).has_value());
+	/* Replay stopped a moment ago: the recent rate (0) wins over the long window's. */
+	EXPECT_DOUBLE_EQ(pgls::catchup_standby_rate(300, 0.0), 0.0);
+	EXPECT_FALSE(pgls::catchup_eta_seconds(1000, pgls::catchup_standby_rate(300, 0.0), 100));
+	EXPECT_DOUBLE_EQ(pgls::catchup_standby_rate(300, 900.0), 300.0);
+	EXPECT_DOUBLE_EQ(pgls::catchup_standby_rate(300, std::nullopt), 300.0);
 }
 
 TEST(Bottleneck, NoiseFloorAndLargestStage)
