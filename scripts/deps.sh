@@ -6,8 +6,9 @@
 # Works without a terminal (CI: no stdin). Prints one line: what it installed, or
 # "deps: all present". Finally checks that pg_config (or $PG_CONFIG) is PostgreSQL 15.
 #
-# "scripts/deps.sh bench" also installs what make bench compares against (pgBackRest) and perf
-# (linux-perf) for its profile, and hyperfine for the CLI's start-up.
+# "scripts/deps.sh bench" also installs what make bench compares against (pgBackRest, and the
+# AWS CLI for the object store), perf (linux-perf) for its profile, and hyperfine for the CLI's
+# start-up.
 #
 # Env: PG_CONFIG  pg_config to check (default: pg_config on PATH, i.e. postgresql-common's
 #                 /usr/bin/pg_config wrapper, which picks the newest postgresql-server-dev-NN).
@@ -39,8 +40,9 @@ packages=(
 	passwd util-linux coreutils
 )
 if [ "${1:-}" = bench ]; then
-	# the peer make bench measures pg_logship against; perf for its CPU profile
-	packages+=(pgbackrest linux-perf hyperfine)
+	# the peers make bench measures pg_logship against (awscli: `aws s3 cp` as archive_command);
+	# perf for its CPU profile
+	packages+=(pgbackrest awscli linux-perf hyperfine)
 fi
 
 missing=()
