@@ -18,17 +18,22 @@
 #     pass only.
 #   After each: pg_stat_archiver must count every segment, and the bucket must hold exactly one
 #   object per segment under the variant's prefix (zero lost, nothing quarantined). The
-#   requests radosgw served during the drain are counted by method (its access log).
+#   requests radosgw served during the drain are counted by method (its access log), and the
+#   CPU time its daemons used (/proc).
 # Recovery (as recovery.sh: a copy of the base, recovery.signal, replay to the end of the
 # archive; PostgreSQL's "redo done ... elapsed"), of the archives the first pass filled:
 #   - pg_logship restore --prefetch N from the local archive (the reference);
-#   - pg_logship restore from the bucket, without and with --prefetch N;
+#   - pg_logship restore from the bucket, without and with --prefetch N, and with
+#     --prefetch N --prefetch-workers 4;
 #   - pgBackRest archive-get async (process-max 2) from its S3 repository.
+#   With prefetch, the prefetcher's counters (pg_wal/pgls_prefetch/.stats) are read before the
+#   server stops: how many segments recovery found in the spool.
 # All of them PGLS_BENCH_REPEAT times, in passes.
 #
 # Writes WORKDIR/results/s3drain.tsv (key, label, status, note, segments, seconds, stored
-# bytes, objects, requests) and WORKDIR/results/s3recovery.tsv (key, label, status, note,
-# segments, redo seconds, seconds until open, LSN, requests), and the two tables with the
+# bytes, objects, requests, gateway CPU ms a segment) and WORKDIR/results/s3recovery.tsv (key,
+# label, status, note, segments, redo seconds, seconds until open, LSN, requests, gateway CPU
+# ms a segment), and the two tables with the
 # targets as markdown in WORKDIR/s3.md, which run.sh prints. Without the gateway's packages, or
 # with a pg_logship build that has no S3, the tables say why.
 # shellcheck disable=SC2153 # the F_* variables come from WORKDIR/features.env
@@ -55,6 +60,7 @@ else
 fi
 [ "$AWS_SEGMENTS" -le "$SEGMENTS" ] || AWS_SEGMENTS=$SEGMENTS
 TIMEOUT=$((120 + SEGMENTS * 5))
+TICK=$(getconf CLK_TCK)
 PGLS=$BL_BINDIR/pg_logship
 AWS=$(command -v aws || true)
 GW=''
@@ -135,8 +141,9 @@ s3_drain() {
 		bl_die "WAL was archived before archiving was turned on"
 
 	bl_conf "$d" "${reload[@]}"
-	local mark t0 secs
+	local mark t0 secs ticks0 gw_ms
 	mark=$(s3_log_mark)
+	ticks0=$(s3_gateway_ticks)
 	t0=$EPOCHREALTIME
 	"$BL_BINDIR/pg_ctl" -D "$d" reload >/dev/null
 	if [ "$want" = "$SEGMENTS" ]; then
@@ -145,6 +152,7 @@ s3_drain() {
 		s3_wait_count "$d" "$log" "$want" "$BL_STALL" || bl_die "$(cat "$BL_WORK/last_error")"
 	fi
 	secs=$(bl_elapsed "$t0")
+	gw_ms=$(bl_fmt '%.1f' "($(s3_gateway_ticks) - $ticks0) * 1000 / $TICK / $want")
 	local requests
 	requests=$(s3_requests "$mark")
 
@@ -170,8 +178,9 @@ s3_drain() {
 		bytes=$(awk -F'\t' '{ s += $2 } END { printf "%d", s }' <<<"$listing")
 		! grep -q '/quarantine/' <<<"$listing" || bl_die "objects in quarantine under $prefix"
 	fi
-	[ "$objects" -ge "$archived" ] && [ "$objects" -ge "$want" ] ||
+	if [ "$objects" -lt "$archived" ] || [ "$objects" -lt "$want" ]; then
 		bl_die "$objects segment objects under $prefix for $archived archived segments"
+	fi
 	[ "$kind" = aws ] && note="${note:+$note; }first $want of the $SEGMENTS segments, one pass"
 
 	rm -rf "$d"
@@ -183,8 +192,8 @@ s3_drain() {
 		esac
 	fi
 	rm -rf "$base"
-	bl_log "s3 drain: $label: $want segments in $secs s ($requests)"
-	bl_result s3drain "$key" "$label" ok "$note" "$want" "$secs" "$bytes" "$objects" "$requests"
+	bl_log "s3 drain: $label: $want segments in $secs s ($requests; gateway $gw_ms ms CPU a segment)"
+	bl_result s3drain "$key" "$label" ok "$note" "$want" "$secs" "$bytes" "$objects" "$requests" "$gw_ms"
 }
 
 drain_pass() {
@@ -238,8 +247,9 @@ s3_recover() {
 	touch "$d/recovery.signal"
 	rm -f "$log"
 
-	local mark t0
+	local mark t0 ticks0
 	mark=$(s3_log_mark)
+	ticks0=$(s3_gateway_ticks)
 	t0=$EPOCHREALTIME
 	bl_pg_start "$d" "$log" nowait
 	while ! grep -q 'database system is ready to accept connections' "$log" 2>/dev/null; do
@@ -251,10 +261,17 @@ s3_recover() {
 		fi
 		sleep 0.05
 	done
-	local open_s redo requests
+	local open_s redo requests gw_ms note='' st=$d/pg_wal/pgls_prefetch/.stats
 	open_s=$(bl_elapsed "$t0")
+	gw_ms=$(bl_fmt '%.1f' "($(s3_gateway_ticks) - $ticks0) * 1000 / $TICK / $SEGMENTS")
 	requests=$(s3_requests "$mark")
 	redo=$(sed -n 's/.*redo done at \([0-9A-F]*\/[0-9A-F]*\) .*elapsed: \([0-9.]*\) s.*/\1 \2/p' "$log")
+	# The prefetcher's counters: how many segments recovery found in the spool.
+	if [ -f "$st" ]; then
+		cp "$st" "$BL_LOGS/s3recovery-$key.stats"
+		note=$(awk -F': ' '{ v[$1] = $2 } END { printf "spool served %d, restored direct %d, prefetch errors %d",
+			v["served_from_spool"], v["restored_direct"], v["errors"] }' "$st")
+	fi
 	bl_pg_stop "$d" immediate
 	rm -rf "$base"
 	if [ -z "$redo" ]; then
@@ -267,8 +284,8 @@ s3_recover() {
 	if [ "$hi" != "$((16#${LAST:8:8}))" ] || [ "$((lo >> 24))" != "$((16#${LAST:16:8}))" ]; then
 		bl_die "replay ended at $lsn, not in the last segment $LAST (see $log)"
 	fi
-	bl_log "s3 recovery: $label: redo $secs s, open after $open_s s, up to $lsn ($requests)"
-	bl_result s3recovery "$key" "$label" ok "" "$SEGMENTS" "$secs" "$open_s" "$lsn" "$requests"
+	bl_log "s3 recovery: $label: redo $secs s, open after $open_s s, up to $lsn ($requests; gateway $gw_ms ms CPU a segment; $note)"
+	bl_result s3recovery "$key" "$label" ok "$note" "$SEGMENTS" "$secs" "$open_s" "$lsn" "$requests" "$gw_ms"
 }
 
 recovery_pass() {
@@ -284,12 +301,16 @@ recovery_pass() {
 	else
 		[ -z "$first" ] || bl_na s3recovery local_pf "$label" "${why_no_pgls:-no local archive (its drain failed)}"
 	fi
-	for p in 0 "$pf"; do
-		local key=s3_pf$p opts=''
+	for p in 0 "$pf" "$pf/4"; do
+		local key=s3_pf${p/\//_w} opts=''
 		label="pg_logship restore"
 		if [ "$p" != 0 ]; then
-			label+=" --prefetch $p"
-			opts="--prefetch $p "
+			label+=" --prefetch ${p%/*}"
+			opts="--prefetch ${p%/*} "
+		fi
+		if [[ $p == */* ]]; then
+			label+=" --prefetch-workers ${p#*/}"
+			opts+="--prefetch-workers ${p#*/} "
 		fi
 		if [ -f "$KEPT/pgls" ]; then
 			bl_run_variant s3recovery "$key" "$label" s3_recover "$key" "$label" \
@@ -315,15 +336,16 @@ recovery_pass() {
 
 AWK_RANGE='function range(m, n, lo, hi) { return n > 1 ? sprintf("%.2f [%.2f-%.2f]", m, lo, hi) : sprintf("%.2f", m) }'
 
-# s3drain.tsv aggregated: key label status note segments secs bytes objects requests n_ok n lo hi
+# s3drain.tsv aggregated: key label status note segments secs bytes objects requests gw_ms n_ok n
+# lo hi
 drain_table() {
 	local agg=$BL_WORK/s3drain.agg.tsv
-	bl_aggregate 6 7 <"$BL_RESULTS/s3drain.tsv" >"$agg"
+	bl_aggregate 6 7 10 <"$BL_RESULTS/s3drain.tsv" >"$agg"
 	local pgbr aws
 	pgbr=$(awk -F'\t' '$1 == "pgbr" && $3 == "ok" { printf "%.6f", $5 / $6 }' "$agg")
 	aws=$(awk -F'\t' '$1 == "aws" && $3 == "ok" { printf "%.6f", $5 / $6 }' "$agg")
-	echo "archiver|segments/s|seconds (median [range])|stored MiB|vs pgBackRest|vs aws s3 cp|requests per segment|note"
-	echo "l|r|r|r|r|r|l|l"
+	echo "archiver|segments/s|seconds (median [range])|stored MiB|vs pgBackRest|vs aws s3 cp|requests per segment|gateway CPU ms/segment|note"
+	echo "l|r|r|r|r|r|l|r|l"
 	awk -F'\t' -v pgbr="$pgbr" -v aws="$aws" "$AWK_RANGE"'
 		function ratio(r, ref) { return ref != "" ? sprintf("%.2fx", r / ref) : "n/a" }
 		function per_segment(s, n,   i, k, p, out) {
@@ -336,21 +358,23 @@ drain_table() {
 		}
 		$3 == "ok" {
 			rate = $5 / $6
-			printf "%s|%.1f|%s|%.0f|%s|%s|%s|%s\n", $2, rate, range($6, $10, $12, $13), $7 / 1048576,
-				ratio(rate, pgbr), ratio(rate, aws), ($1 == "pgls_local" ? "-" : per_segment($9, $5)), $4
+			printf "%s|%.1f|%s|%.0f|%s|%s|%s|%s|%s\n", $2, rate, range($6, $11, $13, $14), $7 / 1048576,
+				ratio(rate, pgbr), ratio(rate, aws), ($1 == "pgls_local" ? "-" : per_segment($9, $5)),
+				($1 == "pgls_local" ? "-" : $10), $4
 			next
 		}
-		{ printf "%s|||||||%s\n", $2, ($3 == "na" ? $4 : "FAILED: " $4) }' "$agg"
+		{ printf "%s||||||||%s\n", $2, ($3 == "na" ? $4 : "FAILED: " $4) }' "$agg"
 }
 
-# s3recovery.tsv aggregated: key label status note segments redo open lsn requests n_ok n lo hi
+# s3recovery.tsv aggregated: key label status note segments redo open lsn requests gw_ms n_ok n
+# lo hi
 recovery_table() {
 	local agg=$BL_WORK/s3recovery.agg.tsv ref lsn_ref
-	bl_aggregate 6 7 <"$BL_RESULTS/s3recovery.tsv" >"$agg"
+	bl_aggregate 6 7 10 <"$BL_RESULTS/s3recovery.tsv" >"$agg"
 	ref=$(awk -F'\t' '$1 == "local_pf" && $3 == "ok" { print $6 }' "$agg")
 	lsn_ref=$(awk -F'\t' '$3 == "ok" { print $8 }' "$BL_RESULTS/s3recovery.tsv" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
-	echo "restore_command|redo s (median [range])|segments/s|until open (s)|redo vs local prefetch|requests per segment|note"
-	echo "l|r|r|r|r|l|l"
+	echo "restore_command|redo s (median [range])|segments/s|until open (s)|redo vs local prefetch|requests per segment|gateway CPU ms/segment|note"
+	echo "l|r|r|r|r|l|r|l"
 	awk -F'\t' -v ref="$ref" -v lsn_ref="$lsn_ref" "$AWK_RANGE"'
 		function per_segment(s, n,   i, k, p, out) {
 			k = split(s, p, ", ")
@@ -360,13 +384,13 @@ recovery_table() {
 			}
 			return out
 		}
-		$3 != "ok" { printf "%s||||||%s\n", $2, ($3 == "na" ? $4 : "FAILED: " $4); next }
+		$3 != "ok" { printf "%s|||||||%s\n", $2, ($3 == "na" ? $4 : "FAILED: " $4); next }
 		{
 			note = $4
 			if ($8 != lsn_ref) note = note (note ? "; " : "") "replayed up to " $8 ", the others to " lsn_ref
 			vs = (ref != "" && ref > 0) ? sprintf("%.2fx", $6 / ref) : "n/a"
-			printf "%s|%s|%.1f|%.2f|%s|%s|%s\n", $2, range($6, $10, $12, $13), ($6 > 0 ? $5 / $6 : 0), $7, vs,
-				($1 == "local_pf" ? "-" : per_segment($9, $5)), note
+			printf "%s|%s|%.1f|%.2f|%s|%s|%s|%s\n", $2, range($6, $11, $13, $14), ($6 > 0 ? $5 / $6 : 0), $7, vs,
+				($1 == "local_pf" ? "-" : per_segment($9, $5)), ($1 == "local_pf" ? "-" : $10), note
 		}' "$agg"
 }
 

@@ -9,7 +9,7 @@
 
 # s3_gateway_start DIR: start the gateway in DIR (a short path: Ceph's admin sockets) and set
 # S3_ENDPOINT (http), S3_TLS (https), S3_CA, S3_REGION, S3_BUCKET, S3_KEY, S3_SECRET, S3_CREDS,
-# S3_TLS_HOSTPORT and S3_LOG (radosgw's log, one "beast:" line per request).
+# S3_TLS_HOSTPORT, S3_DIR and S3_LOG (radosgw's log, one "beast:" line per request).
 s3_gateway_start() {
 	local dir=$1 out line
 	out=$(bash scripts/rgw.sh start "$dir" --tls --store bluestore --owner "$$" 2>"$BL_LOGS/rgw-start.log") ||
@@ -28,6 +28,7 @@ s3_gateway_start() {
 	done <<<"$out"
 	[ -n "${S3_TLS:-}" ] || bl_die "scripts/rgw.sh printed no https endpoint"
 	S3_TLS_HOSTPORT=${S3_TLS#https://}
+	S3_DIR=$dir
 	S3_LOG=$dir/log/client.rgw.a.log
 }
 
@@ -75,6 +76,18 @@ s3_list() {
 		*) break ;;
 		esac
 	done
+}
+
+# s3_gateway_ticks: CPU clock ticks (user + kernel) the gateway's daemons (mon, OSD, radosgw)
+# used so far.
+s3_gateway_ticks() {
+	local f pids=()
+	for f in "$S3_DIR"/run/*.pid; do
+		[ "${f##*/}" = watchdog.pid ] || pids+=("$(cat "$f" 2>/dev/null)")
+	done
+	# shellcheck disable=SC2046
+	set -- $(bl_cpu_ticks "${pids[@]}")
+	echo $(($1 + $2))
 }
 
 # s3_log_mark: the current size of radosgw's log (where the next requests' lines start).
