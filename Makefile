@@ -1,6 +1,7 @@
 # pg_logship -- WAL archiving, restore, retention and lag monitoring inside PostgreSQL.
 #
 #   make demo    primary + two standbys archiving into one shared archive, failover, verify
+#   make demo-s3 the same with the archive in a bucket of a throwaway Ceph RADOS Gateway
 #   make test    unit tests, pg_regress and TAP tests against real servers
 #   make bench   side-by-side benchmarks (see README)
 #
@@ -130,7 +131,7 @@ $(ENCODE_COST): bench/encode_cost.o $(CORE_OBJS)
 
 all: $(CLI)
 
-.PHONY: deps build install-ext unit regress tap test demo bench format check-format
+.PHONY: deps build install-ext unit regress tap test demo demo-s3 bench format check-format
 
 deps:
 	@bash scripts/deps.sh
@@ -163,6 +164,11 @@ demo: deps
 	$(MAKE) $(PGLS_JOBS_FLAG) all
 	$(MAKE) install-ext
 	bash scripts/as-pg-user.sh scripts/demo.sh
+
+demo-s3: deps
+	$(MAKE) all
+	$(MAKE) install-ext
+	bash scripts/as-pg-user.sh scripts/demo-s3.sh
 
 bench:
 	@bash scripts/deps.sh bench

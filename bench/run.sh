@@ -20,6 +20,8 @@
 #   5. bench/profile.sh: where the CPU goes while basic_archive and pg_logship (lz4, 2 workers)
 #      drain the backlog (perf, when it can run; see the script).
 #   6. bench/tps.sh: pgbench TPS with archiving off and with pg_logship on.
+#   6b. bench/s3.sh: the same drain and recovery with the archive in a bucket of a throwaway
+#      Ceph RADOS Gateway, against pgBackRest's S3 repository and `aws s3 cp`.
 #   7. Print the tables, write them as markdown to $PGLS_OUT/artifacts/bench.md (raw results in
 #      $PGLS_OUT/artifacts/bench-*.tsv), remove the work dir, then run bench/monitor.sh if it
 #      exists.
@@ -119,7 +121,8 @@ bl_log "features: compression='${F_COMPRESSION:-not built}' archive_workers=$F_W
 # --- 2. the phases ----------------------------------------------------------------------------
 
 failed_phases=()
-for phase in drain backlog profile recovery tps; do
+# PGLS_BENCH_PHASES: the phases to run (default all), e.g. "s3" alone after a change there.
+for phase in ${PGLS_BENCH_PHASES:-drain backlog profile recovery tps s3}; do
 	T0=$EPOCHREALTIME
 	bash "bench/$phase.sh" "$WORK" || failed_phases+=("$phase")
 	bl_log "$phase: done in $(bl_fmt '%.0f' "$(bl_elapsed "$T0")") s"
@@ -288,11 +291,15 @@ report() {
 	cat "$WORK/profile.txt" 2>/dev/null || echo "(no profile: bench/profile.sh did not run)"
 	echo '```'
 	echo
+	if [ -f "$WORK/s3.md" ]; then
+		cat "$WORK/s3.md"
+		echo
+	fi
 	echo "Total time of the run: ${total_s} s. $build_note"
 }
 
 report | tee "$ART/bench.md"
-for phase in drain backlog recovery tps tps-runs; do
+for phase in drain backlog recovery tps tps-runs s3drain s3recovery; do
 	if [ -f "$BL_RESULTS/$phase.tsv" ]; then cp "$BL_RESULTS/$phase.tsv" "$ART/bench-$phase.tsv"; fi
 done
 echo
@@ -312,7 +319,7 @@ fi
 bl_cleanup
 if [ "${PGLS_BENCH_KEEP:-0}" != 1 ]; then rm -rf "$WORK"; fi
 
-if [ -x bench/monitor.sh ]; then
+if [ -x bench/monitor.sh ] && [ -z "${PGLS_BENCH_PHASES:-}" ]; then
 	bash bench/monitor.sh || rc=1
 fi
 exit "$rc"

@@ -9,8 +9,9 @@
 # "deps: all present". Finally checks that pg_config (or $PG_CONFIG) is PostgreSQL $PG_MAJOR.
 #
 #   scripts/deps.sh            build and test dependencies
-#   scripts/deps.sh bench      also what make bench compares against (pgBackRest) and perf
-#                              (linux-perf) for its profile, and hyperfine for the CLI's start-up
+#   scripts/deps.sh bench      also what make bench compares against (pgBackRest, and the AWS
+#                              CLI for the object store), perf (linux-perf) for its profile,
+#                              and hyperfine for the CLI's start-up
 #   scripts/deps.sh root       only the host tools to build Debian roots (mmdebstrap)
 #   scripts/deps.sh --list     print the build and test packages for PG_MAJOR, one a line
 #   scripts/deps.sh --native-major   print the PostgreSQL major of this machine's Debian suite
@@ -91,8 +92,9 @@ case "${1:-}" in
 	exit 0
 	;;
 bench)
-	# the peer make bench measures pg_logship against; perf for its CPU profile
-	packages+=(pgbackrest linux-perf hyperfine)
+	# the peers make bench measures pg_logship against (awscli: `aws s3 cp` as archive_command);
+	# perf for its CPU profile
+	packages+=(pgbackrest awscli linux-perf hyperfine)
 	;;
 root)
 	# scripts/pg-root.sh: builds the roots (mmdebstrap), runs them in private namespaces

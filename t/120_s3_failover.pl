@@ -17,6 +17,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use Fcntl qw(:flock);
 use PgLogshipTest;
 use PgLogshipS3;
 
@@ -206,6 +207,33 @@ for (1 .. 600)
 }
 cmp_ok($served // 0, '>', 0, 'restore served segments that the prefetcher fetched from the bucket');
 is($errors // 0, 0, 'the prefetcher had no errors');
+
+# A restore call that finds its segment in the spool sends nothing and loads no S3 library:
+# loading libcurl and initialising it with OpenSSL took about 9 ms of each such call, on
+# recovery's critical path. The dynamic linker says what it initialises (LD_DEBUG=libs). The
+# spool's lock is held here, so that the call starts no prefetcher.
+my $seg = $last_tl2;    # complete, and in standby1's pg_wal (wal_keep_size)
+mkdir "$scratch/sp";
+mkdir "$scratch/sp/pg_wal";
+mkdir "$scratch/sp/pg_wal/pgls_prefetch";
+PostgreSQL::Test::Utils::system_or_bail('cp', $standby1->data_dir . "/pg_wal/$seg", "$scratch/sp/orig");
+PostgreSQL::Test::Utils::system_or_bail('cp', "$scratch/sp/orig", "$scratch/sp/pg_wal/pgls_prefetch/$seg");
+open(my $lock, '>>', "$scratch/sp/pg_wal/pgls_prefetch/.lock") or die;
+flock($lock, LOCK_EX) or die;
+{
+	local $ENV{LD_DEBUG} = 'libs';
+	my ($rc, undef, $err) = run_cmd(pgls_bin(), 'restore', '--prefetch', '4', '--archive-dir',
+		$gw->location($prefix), $gw->cli_args, $seg, "$scratch/sp/pg_wal/RECOVERYXLOG");
+	is($rc, 0, 'a spooled segment restores with an s3:// archive');
+	is(file_md5("$scratch/sp/pg_wal/RECOVERYXLOG"), file_md5("$scratch/sp/orig"),
+		'the spooled segment is what recovery gets');
+	unlike($err, qr/calling init: \S*libcurl/, 'serving it from the spool loads no libcurl');
+	($rc, undef, $err) = run_cmd(pgls_bin(), 'restore', '--archive-dir', $gw->location($prefix),
+		$gw->cli_args, $seg, "$scratch/sp/direct");
+	is($rc, 0, 'the same segment restores from the bucket');
+	like($err, qr/calling init: \S*libcurl/, 'which loads libcurl (the check above can fail)');
+}
+close $lock;
 
 $pitr->stop;
 $standby2->stop;

@@ -133,8 +133,11 @@ put_file(Store &store, const std::string &folder, const std::string &name, PutSo
 			src.content = content_id_of_file(src.path);
 		return *src.content;
 	};
-	if (std::optional<StoreEntry> entry = store.stat(folder, name))
-		return compare_existing(store, folder, name, entry, content(), damaged_is_different);
+	/* Looking first spares writing what would be refused; on S3 it costs a round trip per file,
+	 * which the store spares a server whose names are new (see look_before_publish). */
+	if (store.look_before_publish())
+		if (std::optional<StoreEntry> entry = store.stat(folder, name))
+			return compare_existing(store, folder, name, entry, content(), damaged_is_different);
 
 	PublishResult r = store.publish(folder, name,
 									[&](ObjectWriter &w) -> std::optional<ContentId>
@@ -147,7 +150,7 @@ put_file(Store &store, const std::string &folder, const std::string &name, PutSo
 									});
 	if (r == PublishResult::Published)
 		return PutResult::Published;
-	/* Someone published the name between our check and our publish. */
+	/* The name is taken: published since we looked, or we did not look. */
 	return compare_existing(store, folder, name, store.stat(folder, name), content(),
 							damaged_is_different);
 }

@@ -152,6 +152,7 @@ S3Store::publish(const std::string &folder, const std::string &name, const Objec
 	}
 	s3::PutOutcome r = client_.put_if_absent(client_.key(rel(folder, name)), writer.data().data(),
 											 writer.data().size(), meta);
+	last_publish_found_name_ = r != s3::PutOutcome::Created;
 	return r == s3::PutOutcome::Created ? PublishResult::Published : PublishResult::Exists;
 }
 

@@ -58,6 +58,11 @@ public:
 	}
 	PublishResult publish(const std::string &folder, const std::string &name,
 						  const ObjectFill &fill) override;
+	bool
+	look_before_publish() const override
+	{
+		return last_publish_found_name_;
+	}
 	void
 	make_durable(const std::string &, const std::string &) override
 	{
@@ -83,6 +88,8 @@ private:
 
 	std::string location_;
 	s3::Client client_;
+	/* The last publish got 412 (the key existed): look (HEAD) before the next one. */
+	bool last_publish_found_name_ = false;
 };
 
 } // namespace pgls

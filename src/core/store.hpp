@@ -128,6 +128,19 @@ public:
 	 */
 	virtual PublishResult publish(const std::string &folder, const std::string &name,
 								  const ObjectFill &fill) = 0;
+	/*
+	 * Whether a writer should look (stat) before it publishes a name. publish() never replaces
+	 * an existing name either way; looking first only saves writing an object that would be
+	 * refused. A filesystem always looks: a stat is cheap. An object store looks only while its
+	 * last publish found the name taken (a standby archiving what its primary published
+	 * already), because there a look is one more round trip per file, and a PUT with
+	 * If-None-Match: * is refused anyway when the key exists.
+	 */
+	virtual bool
+	look_before_publish() const
+	{
+		return true;
+	}
 	/* Makes an existing object, and its name, durable (fsync; nothing on S3). */
 	virtual void make_durable(const std::string &folder, const std::string &name) = 0;
 	/* Tells how many of the names are removed so far (in order), durably or not yet. */

@@ -4,8 +4,6 @@
 #include "../pure.hpp"
 #include "client_impl.hpp"
 
-#include "crypto.hpp"
-#include "curl_lib.hpp"
 #include "responses.hpp"
 
 #include <algorithm>
@@ -92,7 +90,6 @@ Client::Impl::Impl(Config c, Location l)
 	: cfg((validate(c, l), std::move(c))), loc(std::move(l)), ep(parse_endpoint(cfg)),
 	  http(cfg.verify_tls, cfg.ca_file)
 {
-	sha256("", 0); /* loads libcrypto now: a missing library is a ConfigError of the constructor */
 }
 
 std::string
@@ -175,9 +172,8 @@ Client::Impl::execute(Call &call)
 }
 
 Client::Client(Config cfg, Location loc)
+	: impl_(std::make_unique<Impl>(std::move(cfg), std::move(loc)))
 {
-	libcurl(); /* a missing libcurl is a ConfigError here, not at the first call */
-	impl_ = std::make_unique<Impl>(std::move(cfg), std::move(loc));
 }
 
 Client::~Client() = default;

@@ -44,9 +44,11 @@
  *
  * Thread-safety: a Client is used by one thread at a time (it owns one libcurl handle, whose
  * connections it keeps alive across calls and re-opens after the server dropped them). Make one
- * per thread or process; they share nothing. libcurl and libcrypto are loaded on the first
- * Client (thread-safe). The constructor sends nothing; it throws ConfigError on a bad Config or
- * when a library cannot be loaded.
+ * per thread or process; they share nothing. libcurl and libcrypto are loaded by the first
+ * request of the process (thread-safe), not by the constructor: a Client that is made and never
+ * used (a restore served from the prefetch spool) costs no library loading. The constructor
+ * sends nothing and throws ConfigError on a bad Config; a library that cannot be loaded is a
+ * ConfigError of the first request.
  */
 #pragma once
 
@@ -84,7 +86,7 @@ enum class PutOutcome
 class Client
 {
 public:
-	/* Validates cfg (config.hpp: validate) and loads libcurl and libcrypto. */
+	/* Validates cfg (config.hpp: validate); loads nothing (see above). */
 	Client(Config cfg, Location loc);
 	~Client();
 	Client(Client &&) noexcept;

@@ -44,7 +44,8 @@ struct HttpResponse
 class Http
 {
 public:
-	/* Ignores SIGPIPE when its disposition is the default (see http.cpp). */
+	/* Ignores SIGPIPE when its disposition is the default (see http.cpp). libcurl is loaded, and
+	 * the handle made, by the first perform(). */
 	Http(bool verify_tls, std::string ca_file);
 	~Http();
 	Http(const Http &) = delete;
