@@ -23,8 +23,9 @@
 # Recovery (as recovery.sh: a copy of the base, recovery.signal, replay to the end of the
 # archive; PostgreSQL's "redo done ... elapsed"), of the archives the first pass filled:
 #   - pg_logship restore --prefetch N from the local archive (the reference);
-#   - pg_logship restore from the bucket, without and with --prefetch N, and with
-#     --prefetch N --prefetch-workers 4;
+#   - pg_logship restore from the bucket, without prefetch, with --prefetch N
+#     --prefetch-workers 2 (the default for a directory) and with --prefetch N (for an s3://
+#     archive 4 workers by default);
 #   - pgBackRest archive-get async (process-max 2) from its S3 repository.
 #   With prefetch, the prefetcher's counters (pg_wal/pgls_prefetch/.stats) are read before the
 #   server stops: how many segments recovery found in the spool.
@@ -301,7 +302,7 @@ recovery_pass() {
 	else
 		[ -z "$first" ] || bl_na s3recovery local_pf "$label" "${why_no_pgls:-no local archive (its drain failed)}"
 	fi
-	for p in 0 "$pf" "$pf/4"; do
+	for p in 0 "$pf/2" "$pf"; do
 		local key=s3_pf${p/\//_w} opts=''
 		label="pg_logship restore"
 		if [ "$p" != 0 ]; then

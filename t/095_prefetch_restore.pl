@@ -171,6 +171,7 @@ my $st = read_stats($pitr);
 note(join(', ', map { "$_=$st->{$_}" } sort keys %$st));
 is($st->{state}, 'exited', '.stats: exited');
 is($st->{exit},  'idle',   '.stats: it exited because it was idle');
+is($st->{workers}, 2, '.stats: 2 workers, the default for a directory');
 cmp_ok($st->{served_from_spool}, '>=', 10, "$st->{served_from_spool} segments served from the spool");
 is($st->{served_from_spool} + $st->{restored_direct},
 	$restored, 'every restored segment went through the spool path (served + direct)');

@@ -195,16 +195,18 @@ $pitr->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
 is(current_tli($pitr), 3, 'recovery followed timeline 2 and opened timeline 3');
 is(table_checksum($pitr, 'known', 'id'), $want, 'recovered rows match the new primary (count and md5)');
 # The prefetcher writes its counters to .stats as it goes.
-my ($served, $errors) = (0, 0);
+my ($served, $errors, $workers) = (0, 0);
 for (1 .. 600)
 {
 	my $path = $pitr->data_dir . '/pg_wal/pgls_prefetch/.stats';
 	my $stats = -f $path ? slurp_file($path) : '';
-	($served) = $stats =~ /^served_from_spool: (\d+)$/m;
-	($errors) = $stats =~ /^errors: (\d+)$/m;
+	($served)  = $stats =~ /^served_from_spool: (\d+)$/m;
+	($errors)  = $stats =~ /^errors: (\d+)$/m;
+	($workers) = $stats =~ /^workers: (\d+)$/m;
 	last if ($served // 0) > 0;
 	select(undef, undef, undef, 0.1);
 }
+is($workers, 4, 'the prefetcher of an s3:// archive runs 4 workers by default');
 cmp_ok($served // 0, '>', 0, 'restore served segments that the prefetcher fetched from the bucket');
 is($errors // 0, 0, 'the prefetcher had no errors');
 
