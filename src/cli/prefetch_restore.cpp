@@ -100,7 +100,7 @@ restore_prefetching(OpenArchive &archive, const std::string &file, const std::st
 		config.folders = archive.folders;
 		config.spool = absolute(spool);
 		config.depth = opts.depth;
-		config.workers = opts.workers != 0 ? opts.workers
+		config.workers = opts.workers != 0        ? opts.workers
 						 : archive.store->local() ? kPrefetchWorkersLocal
 												  : kPrefetchWorkersObjectStore;
 		config.idle_timeout = std::chrono::seconds(opts.idle_secs);

@@ -154,11 +154,10 @@ pgls_replication_internal_impl(FunctionCallInfo fcinfo)
 									pgls::kRateWindowSeconds, &standby_rate))
 		{
 			double recent_rate = 0;
-			bool have_recent =
-				pgls::history_rate(pgls::Series::SenderReplay, p.pid, p.replay, self.now,
-								   std::max(pgls::kStallWindowSeconds,
-											2.5 * pgls_sample_interval_ms / 1000.0),
-								   &recent_rate);
+			bool have_recent = pgls::history_rate(
+				pgls::Series::SenderReplay, p.pid, p.replay, self.now,
+				std::max(pgls::kStallWindowSeconds, 2.5 * pgls_sample_interval_ms / 1000.0),
+				&recent_rate);
 			standby_rate = pgls::catchup_standby_rate(
 				standby_rate, have_recent ? std::optional<double>(recent_rate) : std::nullopt);
 			eta = pgls::catchup_eta_seconds(lag.total, standby_rate, upstream_rate);
