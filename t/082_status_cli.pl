@@ -316,7 +316,7 @@ $primary->poll_query_until('postgres',
 	"SELECT archive_dir = '$missing' FROM pg_logship.archive_status")
   or die 'the new archive_dir did not take effect';
 ($rc, $out) = status($primary);
-like($out, qr/^Archive: [^\n]*\Q$missing\E[^\n]*not accessible/m,
+like($out, qr/^Archive: pg_logship.archive_dir "\Q$missing\E" does not exist$/m,
 	'missing archive dir: the archive line says it in words');
 is($rc, 2, 'missing archive dir: status exits 2');
 is(check_rc(conninfo($primary)), 2, 'missing archive dir: check exits 2');

@@ -291,6 +291,13 @@ FsStore::open(const std::string &folder, const std::string &name)
 void
 FsStore::make_folder(const std::string &folder)
 {
+	/* Folders are made inside the archive, never the archive itself: a missing archive
+	 * directory (an unmounted share, a typo) is an error to report, not one to create. */
+	struct stat st;
+	if (::stat(root_.c_str(), &st) != 0)
+		throw_io("use archive directory", root_, errno);
+	if (!S_ISDIR(st.st_mode))
+		throw_io("use archive directory", root_, ENOTDIR);
 	make_dirs_durable(path(folder), modes_.dir);
 }
 
@@ -359,14 +366,14 @@ FsStore::remove(const std::string &folder, const std::vector<std::string> &names
 	size_t done = 0;
 	try
 	{
+		/* An interrupt between any two files: a cancelled cleanup stops at once (t/072). */
 		for (const std::string &name : names)
 		{
+			check_interrupts();
 			remove_if_exists(dir + "/" + name);
 			++done;
 			if (progress)
 				progress(done);
-			if (done % kInterruptEvery == 0)
-				check_interrupts();
 		}
 	}
 	catch (...)

@@ -197,9 +197,14 @@ plan_and_remove(const Gathered &g, CleanupRun *run)
 		{
 			throw; /* an interrupt, not an unreadable file */
 		}
-		catch (const std::exception &e)
+		catch (const ArchiveFormatError &err)
 		{
-			in.unreadable.push_back(e.what());
+			in.unreadable.push_back("backup history file \"" + store.where(folder, e.name) +
+									"\": it " + err.problem());
+		}
+		catch (const std::exception &err)
+		{
+			in.unreadable.push_back(err.what());
 		}
 	}
 	in.keep_backups = g.keep_backups;

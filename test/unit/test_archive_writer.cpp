@@ -34,6 +34,7 @@ protected:
 	SetUp() override
 	{
 		make_dir(src_dir);
+		make_dir(root); /* the archive directory exists; its folders are made on demand */
 	}
 
 	ArchiveRequest

@@ -331,6 +331,18 @@ protected:
 	};
 };
 
+/* A claim into an archive directory that does not exist fails and creates nothing: the archive
+ * itself is never made (an unmounted share must not fill the mount point). */
+TEST_F(FsClaimTest, MissingArchiveDirectoryIsNotCreated)
+{
+	std::string missing = dir / "not-mounted";
+	FsClaims store_fs(missing, kFirst);
+	EXPECT_THROW(store_fs.claims.create_if_absent("claims/x", "first\n"), IoError);
+	struct stat st;
+	EXPECT_NE(::stat(missing.c_str(), &st), 0) << "the archive directory was created";
+	EXPECT_EQ(test::dir_names(dir.path()), std::vector<std::string>{});
+}
+
 TEST_F(FsClaimTest, CreatesOnceAndNeverReplaces)
 {
 	FsClaims store_fs(dir.path(), kFirst);
