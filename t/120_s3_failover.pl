@@ -24,6 +24,7 @@ use PgLogshipS3;
 my $gw     = PgLogshipS3->start;
 my $prefix = 'prod';
 my $common = "shared_buffers = 16MB\nautovacuum = off\nwal_keep_size = 128MB\n";
+my $scratch = PostgreSQL::Test::Utils::tempdir('scratch');
 my @from_bucket = ('--archive-dir', $gw->location($prefix), $gw->cli_args);    # restore options
 
 sub add_rows

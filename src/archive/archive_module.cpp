@@ -143,13 +143,15 @@ archive_one(const char *file, const char *path)
 	call.s3 = pgls::s3_setting_values();
 	call.probe_ok = pgls::s3_probe_known_ok(call.root, call.s3);
 
+	/* A missing or unwritable archive directory: the failed attempt says so (and the claim
+	 * below would only fail on it less clearly). */
+	fail_on_archive_dir(file);
+
 	/*
 	 * The name must be this server's before anything in the archive is touched (sweep, look-ahead
 	 * jobs for the workers, the file): ERROR when another server holds it.
 	 */
 	pgls::archive_identity_check(&call);
-
-	fail_on_archive_dir(file);
 
 	/* A worker may have archived it already (look-ahead); else archive it here. */
 	bool by_worker = pgls::archive_pool_take(&call);
