@@ -11,8 +11,8 @@
 #     Building and refreshing hold $PGLS_ROOTS/<suite>.lock; a failed build leaves nothing.
 #  2. The run: a copy of this tree (as scripts/as-pg-user.sh copies it: no .git, build outputs or
 #     objects) goes to <root>/var/tmp/pg_logship.XXXXXX; then, in a private mount and PID
-#     namespace (unshare), /proc, a tmpfs on /dev/shm and a /tmp of the run's own are mounted in
-#     the root and, chrooted,
+#     namespace (unshare), /proc, a tmpfs on /dev/shm, a devpts instance on /dev/pts (ptys for
+#     the test user) and a /tmp of the run's own are mounted in the root and, chrooted,
 #     "make TARGET... PG_MAJOR=MAJOR PGLS_IN_ROOT=1" runs there as root, exactly as on a machine
 #     of that suite (deps, build, unit tests; servers as the user pglogship). The mounts exist
 #     only in that namespace and every process in it ends with the run, however it ends
@@ -84,9 +84,11 @@ detect_mirror() {
 	echo http://deb.debian.org/debian
 }
 
-# Runs a command chrooted into the root, in a private mount and PID namespace with /proc and a
-# /dev/shm tmpfs mounted, and a clean environment (the rest of the arguments are NAME=VALUE
-# pairs, then --, then the command).
+# Runs a command chrooted into the root, in a private mount and PID namespace with /proc, a
+# /dev/shm tmpfs and a devpts instance of its own mounted (newinstance: the host's ptys are not
+# seen; ptmxmode=0666 and /dev/ptmx bound to pts/ptmx, so that an unprivileged user can open a
+# pty, as script(1) and IPC::Run's pty do in the tests), and a clean environment (the rest of
+# the arguments are NAME=VALUE pairs, then --, then the command).
 in_root() {
 	local envs=()
 	while [ "$1" != -- ]; do
@@ -102,6 +104,8 @@ in_root() {
 	as_root unshare --mount --pid --fork --kill-child=SIGKILL --propagation private \
 		--mount-proc="$root/proc" \
 		bash -c 'mount -t tmpfs -o mode=1777 tmpfs "$1/dev/shm" &&
+			mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$1/dev/pts" &&
+			mount --bind "$1/dev/pts/ptmx" "$1/dev/ptmx" &&
 			{ [ -z "$2" ] || mount --bind "$2" "$1/tmp"; } && root=$1 && shift 2 &&
 			exec chroot "$root" /usr/bin/env -i "$@"' \
 		_ "$root" "${run_tmp:-}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

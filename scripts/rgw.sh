@@ -26,6 +26,8 @@
 # device; memory stays flat): for make bench, which stores more.
 #
 # Needs: ceph-mon ceph-osd radosgw ceph-common (scripts/deps.sh), perl, curl, openssl (--tls).
+# Works with the Ceph of Debian bookworm (16.2), trixie (18.2) and sid (20.2): the PostgreSQL 15,
+# 17 and 18 test runs (scripts/pg-root.sh).
 set -euo pipefail
 
 me="rgw"
@@ -99,13 +101,15 @@ wait_for_put() {
 }
 
 # s3_request METHOD PATH: a SigV4-signed request with an empty body to the http endpoint;
-# prints the HTTP status.
+# prints the HTTP status. No body option (--data-binary): curl would add a Content-Type it does
+# not sign, and RGW 20.2.4 refuses any unsigned Content-Type (403, "'content-type' supplied but
+# not in CanonicalHeaders"); an empty "Content-Type:" to drop it gets signed by curl 7.88.
 s3_request() {
 	local method=$1 path=$2
 	curl -s -o /dev/null -w '%{http_code}' -X "$method" --max-time 5 \
 		--aws-sigv4 "aws:amz:$region:s3" --user "$access_key:$secret_key" \
 		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
-		-H 'Content-Length: 0' --data-binary '' \
+		-H 'Content-Length: 0' \
 		"http://127.0.0.1:$http_port$path"
 }
 
@@ -127,7 +131,7 @@ cmd_start() {
 		shift
 	done
 	case "$store" in memstore | bluestore) ;; *) die "--store must be memstore or bluestore" ;; esac
-	for b in monmaptool ceph-mon ceph-osd radosgw radosgw-admin ceph curl perl; do
+	for b in monmaptool ceph-mon ceph-osd radosgw radosgw-admin ceph ceph-conf curl perl; do
 		command -v "$b" >/dev/null || die "$b not found: run scripts/deps.sh"
 	done
 	mkdir -p "$dir"
@@ -175,6 +179,14 @@ bluestore fsck on mkfs = false
 bluestore cache size = 128M"
 	fi
 
+	# The OSD's object classes (cls_rgw and others; without them radosgw cannot create its zone:
+	# "failed to create zone with (95) Operation not supported"). Ceph 20 in Debian sid has a
+	# relative default (lib/x86_64-linux-gnu/rados-classes): make it absolute.
+	local class_dir
+	class_dir=$(ceph-conf -D 2>/dev/null | sed -n 's/^osd_class_dir = //p')
+	case "$class_dir" in /*) ;; *) class_dir=/usr/$class_dir ;; esac
+	[ -e "$class_dir/libcls_rgw.so" ] || die "the OSD's object classes (libcls_rgw.so) are not in $class_dir"
+
 	cat >"$dir/ceph.conf" <<EOF
 [global]
 fsid = $fsid
@@ -207,6 +219,7 @@ paxos propose interval = 0.1
 osd data = $dir/osd/\$id
 $store_conf
 osd max object size = 1G
+osd class dir = $class_dir
 [client.rgw.a]
 rgw frontends = $frontends
 # host-style addressing (bucket.localhost: libcurl resolves *.localhost to 127.0.0.1 itself)

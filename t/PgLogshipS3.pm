@@ -27,9 +27,10 @@
 #   $gw->s3_keys($prefix)           every key under the prefix, sorted (all pages)
 #
 # The gateway lives in a short temp dir (/tmp/pgls-rgw-XXXXXX: Ceph's admin sockets need a short
-# path), removed by stop unless the test failed; its logs are then copied under the test's log
-# dir (tmp_check/log/rgw-N), where failed runs are collected from. Options: tls => 1 also serves
-# https; store => 'bluestore' keeps objects in a sparse file instead of the OSD's memory.
+# path), removed by stop unless the test failed or died; its logs are then copied under the
+# test's log dir (tmp_check/log/rgw-N), where failed runs are collected from. Options: tls => 1
+# also serves https; store => 'bluestore' keeps objects in a sparse file instead of the OSD's
+# memory.
 package PgLogshipS3;
 
 use strict;
@@ -49,6 +50,7 @@ use Test::More;
 my $script = abs_path(dirname(__FILE__) . '/../scripts/rgw.sh');
 my @running;
 my $count = 0;
+my $exiting_with_error = 0;    # set in END: the test died (a die is no failed test to is_passing)
 
 sub _rgw
 {
@@ -236,7 +238,7 @@ sub stop
 	return if $self->{stopped};
 	$self->{stopped} = 1;
 	system('bash', $script, 'stop', $self->{dir});
-	my $passing = Test::More->builder->is_passing;
+	my $passing = Test::More->builder->is_passing && !$exiting_with_error;
 	if (!$passing && defined $PostgreSQL::Test::Utils::log_path)
 	{
 		my $dest = "$PostgreSQL::Test::Utils::log_path/rgw-$self->{n}";
@@ -258,6 +260,7 @@ sub DESTROY
 
 END
 {
+	$exiting_with_error = 1 if $? != 0;
 	local $?;
 	$_->stop for @running;
 }
