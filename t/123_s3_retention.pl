@@ -60,16 +60,20 @@ my $r_b = $primary->safe_psql('postgres',
 	q{SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'sb'});
 
 my $next_id = 1;
+# Writes rows and switches, n times; returns the last segment completed. (A switch with nothing
+# written since the last one may do nothing yet name the current segment, on 17 and 18.)
 sub write_segments
 {
 	my ($n) = @_;
+	my $seg;
 	for (1 .. $n)
 	{
-		$primary->safe_psql('postgres',
+		$seg = $primary->safe_psql('postgres',
 			"INSERT INTO data SELECT g, md5(g::text) FROM generate_series($next_id, $next_id + 499) g;"
-			  . 'SELECT pg_switch_wal();');
+			  . 'SELECT pg_walfile_name(pg_switch_wal());');
 		$next_id += 500;
 	}
+	return $seg;
 }
 
 sub bucket_segments
@@ -78,8 +82,7 @@ sub bucket_segments
 	  $gw->s3_keys("$prefix/wal/");
 }
 
-write_segments(5);
-my $last = $primary->safe_psql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
+my $last = write_segments(5);
 wait_archived($primary, $last);
 
 # ---- slots: retained_archived through the bucket, and the policy's advance -----------------
@@ -93,8 +96,7 @@ is( $primary->safe_psql(
 	$r_b,
 	'the hold keeps the position of sb\'s standby');
 $primary->safe_psql('postgres', q{SELECT pg_create_physical_replication_slot('sc', true)});
-write_segments(1);
-$last = $primary->safe_psql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
+$last = write_segments(1);
 wait_archived($primary, $last);
 is( $primary->safe_psql(
 		'postgres', q{SELECT retained_archived FROM pg_logship.slots WHERE slot_name = 'sc'}),
@@ -104,8 +106,7 @@ is( $primary->safe_psql(
 # ---- server-side cleanup -------------------------------------------------------------------
 
 $primary->backup('b2', backup_options => [ '-X', 'none' ]);
-write_segments(2);
-$last = $primary->safe_psql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
+$last = write_segments(2);
 wait_archived($primary, $last);
 pgls_wait_ready_empty($primary);
 

@@ -146,7 +146,10 @@ sub _curl
 		'--user', $self->access_key . ':' . $self->secret_key,
 		'-H', "x-amz-content-sha256: $sha");
 	push @cmd, ($method eq 'HEAD' ? ('-I') : ());
-	push @cmd, ('--data-binary', '@-') if defined $body;
+	# An explicit Content-Type, which curl signs: the one curl adds for a body by itself is not
+	# signed, and RGW 20 refuses an unsigned Content-Type (403).
+	push @cmd, ('-H', 'Content-Type: application/octet-stream', '--data-binary', '@-')
+	  if defined $body;
 	push @cmd, $self->endpoint . $path;
 	my ($out, $err) = ('', '');
 	IPC::Run::run(\@cmd, '<', \($body // ''), '>', \$out, '2>', \$err)

@@ -137,6 +137,9 @@ Client::Impl::execute(Call &call)
 		headers.emplace_back("host", t.host);
 		headers.emplace_back("x-amz-date", date);
 		headers.emplace_back("x-amz-content-sha256", call.payload_hash);
+		/* Signed: RGW 20.2.4 on refuses a Content-Type that is not among the signed headers. */
+		if (call.body != nullptr || call.method == "PUT" || call.method == "POST")
+			headers.emplace_back("content-type", "application/octet-stream");
 		if (!cfg.credentials.session_token.empty())
 			headers.emplace_back("x-amz-security-token", cfg.credentials.session_token);
 		SignInput in{call.method, t.path, call.query, headers, call.payload_hash};

@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <signal.h>
+#include <strings.h>
 #include <exception>
 #include <memory>
 
@@ -186,8 +187,15 @@ Http::perform(const HttpRequest &req, const std::string &what,
 	for (const std::string &line : req.headers)
 		add(line);
 	add("Expect:"); /* no 100-continue round trip before a body */
-	if (req.body != nullptr || req.method == "PUT" || req.method == "POST")
-		add("Content-Type: application/octet-stream");
+	/* A Content-Type sent must be signed (RGW 20.2.4 on refuses it otherwise): it comes from the
+	 * caller's signed headers, never from curl (application/x-www-form-urlencoded for a body). */
+	bool has_content_type = false;
+	for (const std::string &line : req.headers)
+		has_content_type =
+			has_content_type ||
+			(line.size() >= 13 && strncasecmp(line.c_str(), "content-type:", 13) == 0);
+	if (!has_content_type)
+		add("Content-Type:");
 
 	HttpResponse resp;
 	Transfer t{h, &req, &resp, &should_stop, nullptr};
