@@ -168,7 +168,7 @@ demo: deps
 demo-s3: deps
 	$(MAKE) all
 	$(MAKE) install-ext
-	bash scripts/as-pg-user.sh scripts/demo-s3.sh
+	bash scripts/as-pg-user.sh scripts/demo.sh --s3
 
 bench:
 	@bash scripts/deps.sh bench

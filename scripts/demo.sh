@@ -1,25 +1,42 @@
 #!/usr/bin/env bash
-# scripts/demo.sh -- `make demo`: pg_logship archiving a small cluster through a failover.
+# scripts/demo.sh -- `make demo`: pg_logship archiving a small cluster through a failover;
+# with --s3 (`make demo-s3`) the same story with the shared archive in a bucket of S3-compatible
+# object storage instead of a directory.
 #
 # In a temp dir, on loopback and free ports, it starts a primary and two streaming standbys
 # (pg_basebackup -R), all with archive_mode=always and archive_library='pg_logship' writing into
 # ONE shared archive, and restore_command = the pg_logship CLI. Then:
 #   pgbench load -> archive status on every node -> the primary crashes (immediate stop) ->
 #   standby1 is promoted, standby2 follows it -> more load -> archive status again ->
-#   `pg_logship verify` on the archive -> a summary -> `pg_logship status` of the new primary
-#   (plain: its output goes to a file). Servers are stopped and the temp dir is removed on the way
-#   out, also on failure (trap).
+#   `pg_logship verify --deep` on the archive -> a summary -> `pg_logship status` of the new
+#   primary. Servers are stopped and the temp dir is removed on the way out, also on failure
+#   (trap).
+# With --s3 it first starts a throwaway Ceph RADOS Gateway on 127.0.0.1 (scripts/rgw.sh: one
+# mon, one memstore OSD, radosgw, a user and the bucket "pgls-test"; about 5 s; a watchdog
+# kills it if this script dies by SIGKILL); the archive is s3://pgls-test/demo for the servers
+# and the CLI, and after the load it shows what the bucket holds (ListObjectsV2, and a HEAD of
+# one segment: its content id in the object's metadata).
 #
-# Must run as a non-root user (as root: bash scripts/as-pg-user.sh scripts/demo.sh).
+# Must run as a non-root user (as root: bash scripts/as-pg-user.sh scripts/demo.sh [--s3]).
+# --s3 needs the gateway's Debian packages (ceph-mon ceph-osd radosgw ceph-common; scripts/deps.sh).
 # Exit status: 0 when the archive verifies and no server reported a conflict, else non-zero.
 #
 # Env: PGLS_OUT      output dir (temp dir parent; the transcript goes to $PGLS_OUT/artifacts)
 #      PG_CONFIG     pg_config to use (default pg_config)
 #      PGLS_DEMO_SCALE / PGLS_DEMO_SECONDS   pgbench scale (2) and run time (10)
-#      PGLS_KEEP_DEMO=1  keep the temp dir (servers are still stopped)
+#      PGLS_KEEP_DEMO=1  keep the temp dir (servers and gateway are still stopped)
 set -euo pipefail
 
-me="demo"
+s3=""
+case "${1:-}" in
+"") ;;
+--s3) s3=1 ;;
+*)
+	echo "usage: scripts/demo.sh [--s3]" >&2
+	exit 2
+	;;
+esac
+me="demo${s3:+-s3}"
 scale=${PGLS_DEMO_SCALE:-2}
 seconds=${PGLS_DEMO_SECONDS:-10}
 [[ "$scale" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ ]] || {
@@ -31,6 +48,13 @@ if [ "$(id -u)" = 0 ]; then
 	echo "$me: PostgreSQL refuses to run as root; use: bash scripts/as-pg-user.sh $0" >&2
 	exit 2
 fi
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+for tool in ${s3:+radosgw ceph-mon ceph-osd curl}; do
+	command -v "$tool" >/dev/null || {
+		echo "$me: $tool not found (scripts/deps.sh installs the gateway's packages)" >&2
+		exit 2
+	}
+done
 
 pg_config_cmd=${PG_CONFIG:-pg_config}
 bindir=$("$pg_config_cmd" --bindir) || {
@@ -53,14 +77,17 @@ pkglibdir=$("$pg_config_cmd" --pkglibdir)
 
 out_root=${PGLS_OUT:-/tmp}
 mkdir -p "$out_root"
-work=$(mktemp -d "$out_root/pg_logship-demo.XXXXXX")
-archive="$work/archive"
-mkdir -p "$archive"
+work=$(mktemp -d "$out_root/pg_logship-$me.XXXXXX")
+gw="" gw_up=""
+if [ -n "$s3" ]; then
+	# The gateway's dir: a short path (Ceph's admin sockets are Unix sockets).
+	gw=$(mktemp -d /tmp/pgls-demo-rgw.XXXXXX)
+fi
 
 # Transcript for later (as-pg-user.sh copies $PGLS_OUT/artifacts back).
 transcript=""
 if [ -n "${PGLS_OUT:-}" ] && mkdir -p "$PGLS_OUT/artifacts" 2>/dev/null; then
-	transcript="$PGLS_OUT/artifacts/demo-output.txt"
+	transcript="$PGLS_OUT/artifacts/$me-output.txt"
 	: >"$transcript"
 	exec > >(tee -a "$transcript") 2>&1
 fi
@@ -100,6 +127,10 @@ cleanup() {
 			echo "---- $n.log"
 			tail -n 15 "$work/$n.log"
 		done
+		if [ -n "$gw" ] && [ -f "$gw/log/client.rgw.a.log" ]; then
+			echo "---- radosgw log"
+			tail -n 10 "$gw/log/client.rgw.a.log"
+		fi
 	fi
 	for n in "${nodes[@]}"; do
 		if [ -n "${running[$n]:-}" ] && [ -f "$work/$n/postmaster.pid" ]; then
@@ -107,11 +138,12 @@ cleanup() {
 				pg_ctl -D "$work/$n" -m immediate -w stop >/dev/null 2>&1
 		fi
 	done
+	[ -z "$gw_up" ] || bash "$repo/scripts/rgw.sh" stop "$gw" >/dev/null 2>&1
 	if [ "${PGLS_KEEP_DEMO:-0}" = 1 ]; then
-		echo "    servers stopped; kept $work (PGLS_KEEP_DEMO=1)"
+		echo "    servers ${gw:+and gateway }stopped; kept $work${gw:+ and $gw} (PGLS_KEEP_DEMO=1)"
 	else
-		rm -rf "$work"
-		echo "    servers stopped, $work removed"
+		rm -rf "$work" ${gw:+"$gw"}
+		echo "    servers ${gw:+and gateway }stopped, $work${gw:+ and $gw} removed"
 	fi
 	[ -z "$transcript" ] || echo "    transcript: $transcript"
 	exit "$rc"
@@ -209,7 +241,74 @@ show_status() {
 	done
 }
 
-# ---- 1. the cluster -------------------------------------------------------------------------
+# ---- the bucket, seen from outside ------------------------------------------------------------
+
+# s3_curl METHOD PATH [CURL ARGS]: a request to the gateway signed by curl (SigV4), for looking
+# at the bucket from outside pg_logship; prints the body.
+s3_curl() {
+	local method=$1 path=$2
+	shift 2
+	curl -sS -f -X "$method" --max-time 30 --aws-sigv4 "aws:amz:$s3_region:s3" \
+		--user "$s3_key:$s3_secret" \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		"$@" "$s3_endpoint$path"
+}
+
+# s3_objects PREFIX: "key size" of every object under PREFIX (ListObjectsV2, all pages; the
+# prefixes and keys here need no escaping but "/").
+s3_objects() {
+	local prefix=${1//\//%2F} token='' q body
+	while :; do
+		q="list-type=2&prefix=$prefix"
+		[ -z "$token" ] || q="continuation-token=$(printf '%s' "$token" | sed 's|/|%2F|g')&$q"
+		body=$(s3_curl GET "/$s3_bucket?$q") || die "could not list the bucket"
+		printf '%s' "$body" | awk 'BEGIN { RS = "<Contents>" } NR > 1 {
+			k = $0; sub(/.*<Key>/, "", k); sub(/<\/Key>.*/, "", k)
+			z = $0; sub(/.*<Size>/, "", z); sub(/<\/Size>.*/, "", z)
+			print k, z }'
+		case $body in
+		*'<NextContinuationToken>'*)
+			token=${body#*<NextContinuationToken>}
+			token=${token%%</NextContinuationToken>*}
+			;;
+		*) break ;;
+		esac
+	done
+}
+
+# ---- 1. the cluster (and the gateway) -----------------------------------------------------
+
+s3_args=() s3_conf=""
+if [ -n "$s3" ]; then
+	step "Starting an S3 gateway: a throwaway Ceph RADOS Gateway on 127.0.0.1 (scripts/rgw.sh)"
+	bash "$repo/scripts/rgw.sh" start "$gw" --owner $$ >"$work/rgw.env" 2>"$work/rgw-start.log" ||
+		{ cat "$work/rgw-start.log"; die "the gateway did not start (logs in $gw/log)"; }
+	gw_up=1
+	while IFS='=' read -r k v; do
+		case $k in
+		PGLS_S3_ENDPOINT) s3_endpoint=$v ;;
+		PGLS_S3_REGION) s3_region=$v ;;
+		PGLS_S3_BUCKET) s3_bucket=$v ;;
+		PGLS_S3_ACCESS_KEY) s3_key=$v ;;
+		PGLS_S3_SECRET_KEY) s3_secret=$v ;;
+		PGLS_S3_CREDENTIALS_FILE) s3_creds=$v ;;
+		esac
+	done <"$work/rgw.env"
+	indent <"$work/rgw-start.log"
+	say "endpoint $s3_endpoint (path-style), region $s3_region, bucket $s3_bucket"
+	say "credentials: $s3_creds (an AWS credentials file, mode $(stat -c %a "$s3_creds"))"
+	prefix=demo
+	archive="s3://$s3_bucket/$prefix"
+	s3_args=(--s3-endpoint "$s3_endpoint" --s3-region "$s3_region" --s3-uri-style path
+		--s3-credentials-file "$s3_creds")
+	s3_conf="pg_logship.s3_endpoint = '$s3_endpoint'
+pg_logship.s3_region = '$s3_region'
+pg_logship.s3_uri_style = 'path'
+pg_logship.s3_credentials_file = '$s3_creds'"
+else
+	archive="$work/archive"
+	mkdir -p "$archive"
+fi
 
 step "Setting up in $work"
 for n in "${nodes[@]}"; do
@@ -219,7 +318,7 @@ say "PostgreSQL: $("$pg_config_cmd" --version), bin: $bindir"
 say "archive:    $archive (shared layout: every server writes into $archive/wal)"
 say "ports:      primary ${port[primary]}, standby1 ${port[standby1]}, standby2 ${port[standby2]}"
 
-restore_cmd="$pgls restore --archive-dir '$archive' %f %p"
+restore_cmd="$pgls restore --archive-dir '$archive'${s3:+ ${s3_args[*]}} %f %p"
 restore_cmd_conf=${restore_cmd//\'/\'\'} # quotes doubled inside the postgresql.conf string
 
 step "Creating the primary"
@@ -248,6 +347,7 @@ archive_library = 'pg_logship'
 pg_logship.archive_dir = '$archive'
 pg_logship.archive_layout = 'shared'
 pg_logship.server_name = 'primary'
+$s3_conf
 restore_command = '$restore_cmd_conf'
 EOF
 start_node primary
@@ -298,6 +398,19 @@ for n in "${nodes[@]}"; do
 	before_ack[$n]=$(q "$n" "SELECT acknowledged_count FROM pg_logship.archive_status")
 done
 
+if [ -n "$s3" ]; then
+	step "What the bucket holds (ListObjectsV2 of $prefix/, and a HEAD of $last_tl1)"
+	s3_objects "$prefix/" >"$work/objects.txt"
+	say "$(grep -c " " "$work/objects.txt") objects; the last few, with their sizes (lz4: pgbench's WAL compresses well):"
+	grep "^$prefix/wal/" "$work/objects.txt" | tail -n 4 | awk '{ printf "      %-45s %9d bytes\n", $1, $2 }'
+	other=$(grep -v "^$prefix/wal/" "$work/objects.txt" | awk '{ print $1 }' | paste -sd ' ' -)
+	say "besides wal/: ${other:-nothing} (the servers' name claims)"
+	s3_curl HEAD "/$s3_bucket/$prefix/wal/$last_tl1" -I >"$work/head.txt"
+	say "HEAD $prefix/wal/$last_tl1: the original size and checksum travel as metadata, so a"
+	say "server that finds the key taken can tell a different copy without downloading it:"
+	grep -i '^x-amz-meta-pgls' "$work/head.txt" | tr -d '\r' | indent
+fi
+
 # ---- 3. failover ----------------------------------------------------------------------------
 
 step "Crash: stopping the primary in immediate mode"
@@ -337,17 +450,23 @@ say "demo_events: $rows1 rows on standby1, $rows2 on standby2"
 
 # ---- 5. verify ------------------------------------------------------------------------------
 
-step "Checking the archive: pg_logship verify --deep --archive-dir $archive"
+step "Checking the archive: pg_logship verify --deep --archive-dir $archive${s3:+ --s3-...}"
 verify_rc=0
-"$pgls" verify --deep --archive-dir "$archive" >"$work/verify.out" 2>&1 || verify_rc=$?
+"$pgls" verify --deep --archive-dir "$archive" "${s3_args[@]}" >"$work/verify.out" 2>&1 || verify_rc=$?
 indent <"$work/verify.out"
 
 # ---- 6. summary -----------------------------------------------------------------------------
 
 step "Summary"
-shopt -s nullglob
-files=("$archive"/wal/*)
-shopt -u nullglob
+if [ -n "$s3" ]; then
+	mapfile -t files < <(s3_objects "$prefix/wal/" | awk '{ print $1 }')
+	entries=objects
+else
+	shopt -s nullglob
+	files=("$archive"/wal/*)
+	shopt -u nullglob
+	entries=files
+fi
 n_seg=0 n_partial=0 n_history=0 n_backup=0 n_temp=0
 declare -A per_tli=()
 for f in "${files[@]}"; do
@@ -368,7 +487,7 @@ tl_text=""
 for t in $(printf '%s\n' "${!per_tli[@]}" | sort -n); do
 	tl_text+="${tl_text:+, }timeline $t: ${per_tli[$t]}"
 done
-say "archive $archive/wal:"
+say "archive $archive/wal${s3:+ (objects)}:"
 say "  $n_seg segments ($tl_text), $n_partial .partial, $n_history history, $n_backup backup history, $n_temp temp files"
 s1_pub=$(q standby1 "SELECT published_count FROM pg_logship.archive_status")
 s1_ack=$(q standby1 "SELECT acknowledged_count FROM pg_logship.archive_status")
@@ -382,9 +501,9 @@ printf '    %-10s %10s %13s\n' standby1 "$s1_pub" "$s1_ack"
 printf '    %-10s %10s %13s\n' standby2 "$s2_pub" "$s2_ack"
 total_pub=$((before_pub[primary] + s1_pub + s2_pub))
 if [ "$total_pub" -eq "${#files[@]}" ]; then
-	say "files published: $total_pub, files in the archive: ${#files[@]}: each written once, by one server"
+	say "files published: $total_pub, $entries in the archive: ${#files[@]}: each written once, by one server"
 else
-	say "files published: $total_pub, files in the archive: ${#files[@]}"
+	say "files published: $total_pub, $entries in the archive: ${#files[@]}"
 fi
 say "conflicts on the surviving servers: $conflicts"
 
@@ -406,5 +525,5 @@ status_rc=0
 indent <"$work/status.out"
 say "(pg_logship status exit code $status_rc: 0 ok, 1 warning, 2 critical, as pg_logship check)"
 
-step "Stopping the servers and removing $work"
+step "Stopping the servers${gw:+ and the gateway}, removing $work${gw:+ and $gw}"
 exit "$status"
